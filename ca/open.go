@@ -1,0 +1,191 @@
+package ca
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cmgpki/cmgpki/internal/certio"
+	"github.com/cmgpki/cmgpki/internal/clock"
+	"github.com/cmgpki/cmgpki/lint"
+	"github.com/cmgpki/cmgpki/profiles"
+)
+
+// OpenLab reads a lab directory's manifest and loads its CAs (certificates
+// and keys; keyPassword decrypts encrypted keys).
+func OpenLab(dir string, keyPassword []byte) (*Lab, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	l := &Lab{Dir: dir, Manifest: m, Authorities: map[string]*Authority{}}
+	// Roots first, then CAs whose issuer is loaded (hierarchies are shallow).
+	for pass := 0; pass < 4 && len(l.Authorities) < len(m.CAs); pass++ {
+		for _, e := range m.CAs {
+			if l.Authorities[e.Name] != nil {
+				continue
+			}
+			parent := l.Authorities[e.IssuerName]
+			if e.IssuerName != e.Name && parent == nil {
+				continue
+			}
+			cert, err := certio.ReadCertificate(filepath.Join(dir, filepath.FromSlash(e.Files.Cert)))
+			if err != nil {
+				return nil, fmt.Errorf("ca: lab %s: CA %s: %w", dir, e.Name, err)
+			}
+			key, err := certio.ReadKey(filepath.Join(dir, filepath.FromSlash(e.Files.Key)), keyPassword)
+			if err != nil {
+				return nil, fmt.Errorf("ca: lab %s: CA %s: %w", dir, e.Name, err)
+			}
+			a := &Authority{Name: e.Name, Role: profiles.Role(e.Role), Cert: cert, Signer: key, BaseURL: m.BaseURL}
+			if parent != nil {
+				a.Parents = parent.Chain()
+			}
+			l.Authorities[e.Name] = a
+		}
+	}
+	if len(l.Authorities) != len(m.CAs) {
+		return nil, fmt.Errorf("ca: lab %s: manifest lists CAs whose issuer is missing", dir)
+	}
+	return l, nil
+}
+
+// IssueOptions controls Lab.Issue.
+type IssueOptions struct {
+	Issuer      string // CA name; "" picks issuing-ca (or root-ca), wpj-ca for devices
+	Force       bool   // replace an existing certificate of the same name
+	NotBefore   time.Time
+	Clock       clock.Clock
+	Rand        io.Reader
+	PFXPassword string // "" means the lab's password file
+	KeyPassword []byte
+	Template    string
+	Recorder    Recorder
+}
+
+// Issue issues one certificate into the lab: files under certs/ and an entry
+// in the manifest. The new files are made in a temporary directory inside
+// the lab and renamed into place; the manifest is rewritten last.
+func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry, error) {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	spec := &LabSpec{KeyType: c.KeyType}
+	x := &Expanded{Domain: "lab", BaseURL: l.Manifest.BaseURL, IssuingCA: l.Authorities["issuing-ca"] != nil, KeyType: profiles.RSA2048}
+	if c.KeyType != "" {
+		k, err := profiles.ParseKeyType(c.KeyType)
+		if err != nil {
+			return nil, &SpecError{Flag: "--key-type", Err: err}
+		}
+		x.KeyType = k
+	}
+	if err := x.add(spec, c, "", "--name"); err != nil {
+		return nil, err
+	}
+	c = x.Certs[0]
+	if opts.Issuer != "" {
+		c.issuer = opts.Issuer
+	}
+	a := l.Authorities[c.issuer]
+	if a == nil {
+		return nil, &SpecError{Flag: "--issuer", Err: fmt.Errorf("lab %s has no CA named %q", l.Dir, c.issuer)}
+	}
+	if c.profile.Role == profiles.WPJDevice && a.Role != profiles.WPJCA {
+		return nil, &SpecError{Flag: "--issuer", Err: fmt.Errorf("wpj-device certificates are issued by the wpj-ca, not %s", a.Name)}
+	}
+	if _, exists := l.Manifest.Find(c.Name); exists && !opts.Force {
+		return nil, &SpecError{Flag: "--name", Err: fmt.Errorf("lab %s already has a certificate named %q; pass --force to replace it", l.Dir, c.Name)}
+	}
+	for _, e := range l.Manifest.CAs {
+		if e.Name == c.Name {
+			return nil, &SpecError{Flag: "--name", Err: fmt.Errorf("%q is a CA of this lab; a CA is never overwritten", c.Name)}
+		}
+	}
+	pw := opts.PFXPassword
+	if pw == "" && c.profile.PFX.Needed {
+		if l.Manifest.PFXPasswordFile == "" {
+			return nil, &SpecError{Flag: "--pfx-password-file", Err: fmt.Errorf("lab %s was made with a password of your own; pass --pfx-password-file or set CMGPKI_PFX_PASSWORD", l.Dir)}
+		}
+		b, err := certio.ReadSecretFile(filepath.Join(l.Dir, l.Manifest.PFXPasswordFile))
+		if err != nil {
+			return nil, fmt.Errorf("ca: %w", err)
+		}
+		pw = string(b)
+	}
+	nb := opts.NotBefore
+	if nb.IsZero() {
+		nb = opts.Clock.Now().Add(-10 * time.Minute)
+	}
+	nb = nb.UTC().Truncate(time.Second)
+
+	key, err := GenerateKey(c.keyType)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(l.Dir, ".issue-*")
+	if err != nil {
+		return nil, fmt.Errorf("ca: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Mkdir(filepath.Join(tmp, "certs"), 0o755); err != nil {
+		return nil, err
+	}
+	w := &labWriter{dir: tmp, opts: LabOptions{Rand: opts.Rand, KeyPassword: opts.KeyPassword, PFXPassword: pw}, x: x, pfxPassword: pw}
+	j := &job{spec: c, key: key}
+	req := Request{Profile: c.profile, CommonName: c.CN, DNSNames: c.SANs, PublicKey: key.Public(),
+		Serial: w.serial(c.Name, c.Profile), NotBefore: nb, UserTemplate: opts.Template}
+	if c.Validity > 0 {
+		req.NotAfter = nb.Add(c.Validity)
+	}
+	if c.profile.Role == profiles.WPJDevice {
+		if req.WPJ, err = w.wpjIdentity(c); err != nil {
+			return nil, err
+		}
+		req.CommonName = req.WPJ.DeviceID
+	}
+	cert, err := a.Issue(ctx, req, lint.Env{At: nb})
+	if err != nil {
+		return nil, err
+	}
+	e, err := w.writeLeaf(a, j, cert)
+	if err != nil {
+		return nil, err
+	}
+	for _, rel := range []string{e.Files.Cert, e.Files.Chain, e.Files.DER, e.Files.Key, e.Files.PFX} {
+		if rel == "" {
+			continue
+		}
+		if err := os.Rename(filepath.Join(tmp, filepath.FromSlash(rel)), filepath.Join(l.Dir, filepath.FromSlash(rel))); err != nil {
+			return nil, fmt.Errorf("ca: %w", err)
+		}
+	}
+	replaced := false
+	for i := range l.Manifest.Certificates {
+		if l.Manifest.Certificates[i].Name == e.Name {
+			l.Manifest.Certificates[i], replaced = e, true
+		}
+	}
+	if !replaced {
+		l.Manifest.Certificates = append(l.Manifest.Certificates, e)
+	}
+	if err := WriteManifest(l.Dir, l.Manifest); err != nil {
+		return nil, err
+	}
+	if opts.Recorder != nil {
+		if err := opts.Recorder.Record(ctx, cert, a.Name, c.profile.Role); err != nil {
+			return &e, fmt.Errorf("ca: recording %s: %w", e.Name, err)
+		}
+	}
+	return &e, nil
+}
+
+// AbsPath returns a manifest-relative path as a path under the lab.
+func (l *Lab) AbsPath(rel string) string { return filepath.Join(l.Dir, filepath.FromSlash(rel)) }
+

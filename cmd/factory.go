@@ -1,0 +1,68 @@
+package cmd
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/cmgpki/cmgpki/internal/certio"
+	"github.com/cmgpki/cmgpki/internal/clock"
+)
+
+// IOStreams are the command's streams: results to Out, everything else to
+// ErrOut.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// Factory carries what commands take from the outside world, so tests can
+// pin them.
+type Factory struct {
+	IO     IOStreams
+	Clock  clock.Clock
+	Rand   io.Reader
+	Getenv func(string) string
+}
+
+func defaultFactory() *Factory {
+	return &Factory{
+		IO:     IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
+		Clock:  clock.Real{},
+		Rand:   rand.Reader,
+		Getenv: os.Getenv,
+	}
+}
+
+func (f *Factory) notef(format string, args ...any) {
+	fmt.Fprintf(f.IO.ErrOut, "Note: "+format+"\n", args...)
+}
+
+// secret reads a password from the file named by a flag, else from an
+// environment variable; never from a plain flag value.
+func (f *Factory) secret(flag, file, env string) ([]byte, error) {
+	if file != "" {
+		b, err := certio.ReadSecretFile(file)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("%s: %w", flag, err))
+		}
+		return b, nil
+	}
+	if v := f.Getenv(env); v != "" {
+		return bytes.TrimRight([]byte(v), "\r\n"), nil
+	}
+	return nil, nil
+}
+
+// outputFormat validates --output.
+func outputFormat(v string) error {
+	switch strings.ToLower(v) {
+	case "text", "json":
+		return nil
+	}
+	return usageErr(fmt.Errorf("--output: unknown format %q (want text or json)", v))
+}

@@ -1,0 +1,123 @@
+package cmd
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cmgpki/cmgpki/ca"
+	"github.com/cmgpki/cmgpki/profiles"
+)
+
+type issueOptions struct {
+	profile, lab, name, cn, keyType, issuer, pfxFormat string
+	sans                                               []string
+	validity                                           time.Duration
+	notBefore, template                                string
+	pfxPasswordFile, keyPasswordFile                   string
+	force                                              bool
+	output                                             string
+}
+
+func newIssueCmd(f *Factory, runF func(*issueOptions) error) *cobra.Command {
+	o := &issueOptions{}
+	c := &cobra.Command{
+		Use:   "issue PROFILE --lab DIR --name NAME [--cn CN] [--san FQDN]...",
+		Short: "issue one role certificate from an existing lab's CA",
+		Long: `Issue one certificate of role PROFILE (see "cmgpki profiles list") from a
+lab directory made by "lab create" or "ca init", and add it to the manifest.
+The certificate is linted against its profile before it is signed.
+
+Arguments:
+  PROFILE  cmg-server, mp-https, cmg-connection-point, pki-client, wpj-device or ocsp-signer
+
+` + exitCodesHelp,
+		Example: `  cmgpki issue pki-client --lab cmg-lab --name client02 --cn client02.contoso.com
+  cmgpki issue mp-https --lab cmg-lab --name dp01 --cn dp01.contoso.com --san dp01.corp.contoso.com
+  cmgpki issue cmg-server --lab cmg-lab --name cmg2 --cn cmg2.contoso.com --key-type rsa4096
+  cmgpki issue wpj-device --lab cmg-lab --name device09
+  cmgpki issue ocsp-signer --lab cmg-lab --name ocsp-issuing --cn "Lab OCSP Responder"`,
+		Args: exactArgs(1, "PROFILE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.profile = args[0]
+			if runF != nil {
+				return runF(o)
+			}
+			return runIssue(c, f, o)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&o.lab, "lab", "", "lab directory (required)")
+	fl.StringVar(&o.name, "name", "", "name of the certificate in the lab (file names); required")
+	fl.StringVar(&o.cn, "cn", "", "subject CN (an FQDN for server and client roles; a GUID or empty for wpj-device)")
+	fl.StringSliceVar(&o.sans, "san", nil, "SAN dNSName (repeatable; default the CN)")
+	fl.StringVar(&o.keyType, "key-type", "", "rsa2048 (default), rsa3072, rsa4096, p256, p384, where the profile allows it")
+	fl.StringVar(&o.issuer, "issuer", "", "CA that signs (default issuing-ca, or root-ca without one; wpj-ca for devices)")
+	fl.DurationVar(&o.validity, "validity", 0, "lifetime, e.g. 8760h (default the profile's)")
+	fl.StringVar(&o.notBefore, "not-before", "", "notBefore, RFC 3339 (default now less 10 minutes)")
+	fl.StringVar(&o.pfxFormat, "pfx-format", "", "legacy or modern (default the profile's)")
+	fl.StringVar(&o.pfxPasswordFile, "pfx-password-file", "", "PFX password file (or $CMGPKI_PFX_PASSWORD; default the lab's password file)")
+	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys, also used for the new key (or $CMGPKI_KEY_PASSWORD)")
+	fl.StringVar(&o.template, "template", "", "x509util template file applied on top of the profile")
+	fl.BoolVar(&o.force, "force", false, "replace a certificate of the same name")
+	addOutputFlag(c, &o.output)
+	return c
+}
+
+func runIssue(c *cobra.Command, f *Factory, o *issueOptions) error {
+	if err := outputFormat(o.output); err != nil {
+		return err
+	}
+	if o.lab == "" {
+		return &UsageError{Err: fmt.Errorf("--lab is required"), ShowUsage: true}
+	}
+	if o.name == "" {
+		return &UsageError{Err: fmt.Errorf("--name is required"), ShowUsage: true}
+	}
+	if _, err := profiles.Get(o.profile); err != nil {
+		return usageErr(err)
+	}
+	opts := ca.IssueOptions{Issuer: o.issuer, Force: o.force, Clock: f.Clock, Rand: f.Rand}
+	if o.notBefore != "" {
+		t, err := time.Parse(time.RFC3339, o.notBefore)
+		if err != nil {
+			return usageErr(fmt.Errorf("--not-before: %q is not an RFC 3339 time", o.notBefore))
+		}
+		opts.NotBefore = t
+	}
+	pw, err := f.secret("--pfx-password-file", o.pfxPasswordFile, "CMGPKI_PFX_PASSWORD")
+	if err != nil {
+		return err
+	}
+	opts.PFXPassword = string(pw)
+	if opts.KeyPassword, err = f.secret("--key-password-file", o.keyPasswordFile, "CMGPKI_KEY_PASSWORD"); err != nil {
+		return err
+	}
+	if o.template != "" {
+		b, err := os.ReadFile(o.template)
+		if err != nil {
+			return usageErr(fmt.Errorf("--template: %w", err))
+		}
+		opts.Template = string(b)
+	}
+	lab, err := ca.OpenLab(o.lab, opts.KeyPassword)
+	if err != nil {
+		return usageErr(fmt.Errorf("--lab: %w", err))
+	}
+	opts.Recorder = recorderFor(f, o.lab)
+	e, err := lab.Issue(c.Context(), ca.CertSpec{Name: o.name, Profile: o.profile, CN: o.cn, SANs: o.sans,
+		KeyType: o.keyType, Validity: o.validity, PFXFormat: o.pfxFormat}, opts)
+	if err != nil {
+		return err
+	}
+	if o.output == "json" {
+		return renderJSON(f.IO.Out, map[string]any{"schema": "cmgpki/issue/v1", "certificate": e})
+	}
+	if err := renderEntries(f, []ca.Entry{*e}); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Issued %s certificate %s -> %s (expires %s)\n", e.Role, e.Subject, lab.AbsPath(e.Files.Cert), e.NotAfter)
+	return nil
+}

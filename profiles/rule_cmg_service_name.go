@@ -1,0 +1,27 @@
+package profiles
+
+import "github.com/cmgpki/cmgpki/lint"
+
+// The CN of the CMG server certificate is the service name; its first label
+// becomes the deployment name and Key Vault name: 3-24 lower-case letters and
+// digits, no dash, globally unique ([SAC] "CMG service name").
+func init() {
+	certRules.Register(lint.Rule[Subject]{
+		Meta: lint.Meta{
+			Name:        "e_cmg_service_name_prefix",
+			Description: "the first label of the CMG certificate CN must be 3-24 lower-case letters and digits with no dash",
+			Citation:    lint.Cite(lint.SrcSAC, "CMG service name and deployment name: prefix 3-24 characters, lower-case letters and numbers, no dash"),
+			Roles:       rolesOf(CMGServer),
+			Fix:         "reissue with a CN like cmg01.contoso.com and a public CNAME to <prefix>.<region>.cloudapp.azure.com",
+		},
+		Check: func(s Subject, _ lint.Env) lint.Outcome {
+			if s.Cert.Subject.CommonName == "" {
+				return lint.Failf("subject has no CN; the CN defines the CMG service name")
+			}
+			if err := CheckCMGServiceName(s.Cert.Subject.CommonName); err != nil {
+				return lint.Failf("%v", err)
+			}
+			return lint.PassOutcome
+		},
+	})
+}

@@ -1,0 +1,30 @@
+package profiles
+
+import (
+	"crypto/x509"
+
+	"github.com/cmgpki/cmgpki/lint"
+)
+
+// Server and client certificates must be signed with SHA-2; Windows does not
+// trust SHA-1 ([PKIREQ]). RSA-PSS is refused too: older Windows and Azure
+// endpoints mishandle it, and Windows CAs never issue it.
+func init() {
+	certRules.Register(lint.Rule[Subject]{
+		Meta: lint.Meta{
+			Name:        "e_signature_not_sha2",
+			Description: "the certificate must be signed with SHA-256/384/512 RSA PKCS#1 v1.5 or ECDSA",
+			Citation:    citeSHA2,
+			Fix:         "reissue from a CA that signs with SHA-256",
+			WinError:    "CERT_E_UNTRUSTEDROOT / TRUST_E_CERT_SIGNATURE when SHA-1 is distrusted",
+		},
+		Check: func(s Subject, _ lint.Env) lint.Outcome {
+			switch s.Cert.SignatureAlgorithm {
+			case x509.SHA256WithRSA, x509.SHA384WithRSA, x509.SHA512WithRSA,
+				x509.ECDSAWithSHA256, x509.ECDSAWithSHA384, x509.ECDSAWithSHA512:
+				return lint.PassOutcome
+			}
+			return lint.Failf("signature algorithm is %s; SHA-2 with RSA PKCS#1 v1.5 or ECDSA is required", s.Cert.SignatureAlgorithm)
+		},
+	})
+}

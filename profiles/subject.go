@@ -1,0 +1,37 @@
+package profiles
+
+import (
+	"crypto/x509"
+
+	"github.com/cmgpki/cmgpki/lint"
+)
+
+// Subject is what certificate rules check: a certificate and the role it is
+// meant to fill.
+type Subject struct {
+	Cert    *x509.Certificate
+	Profile *Profile
+}
+
+var certRules = lint.NewRegistry(func(s Subject) string { return string(s.Profile.Role) })
+
+// Rules returns a copy of the certificate rule registry.
+func Rules() *lint.Registry[Subject] { return certRules.Copy() }
+
+// Lint runs every certificate rule on cert as a certificate of role p.
+func Lint(cert *x509.Certificate, p *Profile, env lint.Env) lint.Report {
+	return certRules.Run(Subject{Cert: cert, Profile: p}, env)
+}
+
+func rolesOf(rs ...Role) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return out
+}
+
+var (
+	caRoles   = []Role{RootCA, IssuingCA, WPJCA}
+	leafRoles = []Role{CMGServer, MPHTTPS, CMGConnectionPoint, PKIClient, WPJDevice, OCSPSigner}
+)
