@@ -240,9 +240,10 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 		m.CAs = append(m.CAs, e)
 	}
 
-	// Leaves in parallel: lint, sign, write PEM/DER/key/PFX.
+	// Leaves in parallel: lint, sign, write PEM/DER/key/PFX. File creation
+	// blocks in the kernel, so more workers than cores keep the CPUs busy.
 	var issued atomic.Int64
-	err = parallel(ctx, opts.Workers, len(jobs), func(i int) error {
+	err = parallel(ctx, 4*opts.Workers, len(jobs), func(i int) error {
 		j := jobs[i]
 		a := auth[j.spec.issuer]
 		req := Request{Profile: j.spec.profile, CommonName: j.spec.CN, DNSNames: j.spec.SANs,

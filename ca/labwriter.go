@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -152,16 +153,15 @@ func (w *labWriter) writeLeaf(a *Authority, j *job, cert *x509.Certificate) (Ent
 // chain holds the certificates above cert, root last. The chain PEM holds
 // cert and the intermediates (not the root); the PFX holds the full chain.
 func (w *labWriter) writeFiles(f Files, cert *x509.Certificate, chain []*x509.Certificate, key gocrypto.Signer, pfxFormat string, seed string) error {
-	abs := func(rel string) string { return filepath.Join(w.dir, filepath.FromSlash(rel)) }
-	if err := certio.WriteFileAtomic(abs(f.Cert), certio.CertPEM(cert), 0o644); err != nil {
+	if err := w.writeFile(f.Cert, certio.CertPEM(cert), 0o644); err != nil {
 		return err
 	}
-	if err := certio.WriteFileAtomic(abs(f.DER), cert.Raw, 0o644); err != nil {
+	if err := w.writeFile(f.DER, cert.Raw, 0o644); err != nil {
 		return err
 	}
 	if f.Chain != "" {
 		pem := certio.CertPEM(append([]*x509.Certificate{cert}, intermediates(chain)...)...)
-		if err := certio.WriteFileAtomic(abs(f.Chain), pem, 0o644); err != nil {
+		if err := w.writeFile(f.Chain, pem, 0o644); err != nil {
 			return err
 		}
 	}
@@ -169,7 +169,7 @@ func (w *labWriter) writeFiles(f Files, cert *x509.Certificate, chain []*x509.Ce
 	if err != nil {
 		return err
 	}
-	if err := certio.WriteFileAtomic(abs(f.Key), keyPEM, 0o600); err != nil {
+	if err := w.writeFile(f.Key, keyPEM, 0o600); err != nil {
 		return err
 	}
 	if f.PFX != "" {
@@ -181,11 +181,27 @@ func (w *labWriter) writeFiles(f Files, cert *x509.Certificate, chain []*x509.Ce
 		if err != nil {
 			return err
 		}
-		if err := certio.WriteFileAtomic(abs(f.PFX), pfx, 0o600); err != nil {
+		if err := w.writeFile(f.PFX, pfx, 0o600); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeFile creates a new file under the writer's private temporary
+// directory with perm from the first byte. No per-file rename or fsync: the
+// whole directory is renamed into place once complete, which is the atomic
+// step.
+func (w *labWriter) writeFile(rel string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(filepath.Join(w.dir, filepath.FromSlash(rel)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // intermediates drops the self-signed root from the end of chain.

@@ -141,7 +141,7 @@ func (o *labFlags) options(f *Factory, c *cobra.Command) (ca.LabOptions, error) 
 }
 
 func newLabCmd(f *Factory) *cobra.Command {
-	c := &cobra.Command{Use: "lab", Short: "make a complete CMG lab PKI", Args: noArgs}
+	c := groupCmd("lab", "make a complete CMG lab PKI")
 	o := &labFlags{}
 	create := &cobra.Command{
 		Use:   "create",
@@ -201,7 +201,7 @@ Arguments:
 }
 
 func newCACmd(f *Factory) *cobra.Command {
-	c := &cobra.Command{Use: "ca", Short: "manage lab certificate authorities", Args: noArgs}
+	c := groupCmd("ca", "manage lab certificate authorities")
 	o := &labFlags{}
 	init := &cobra.Command{
 		Use:   "init",

@@ -11,12 +11,8 @@ import (
 )
 
 func newProfilesCmd(f *Factory) *cobra.Command {
-	c := &cobra.Command{
-		Use:   "profiles",
-		Short: "list and show certificate role profiles",
-		Long:  "Each profile says what one CMG role's certificate must be, with the Microsoft source of every requirement.\nThe same profile drives issuing and linting.\n\n" + exitCodesHelp,
-		Args:  noArgs,
-	}
+	c := groupCmd("profiles", "list and show certificate role profiles")
+	c.Long = "Each profile says what one CMG role's certificate must be, with the Microsoft source of every requirement.\nThe same profile drives issuing and linting.\n\n" + exitCodesHelp
 	var out string
 	list := &cobra.Command{
 		Use:     "list",

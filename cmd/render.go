@@ -57,3 +57,18 @@ func noArgs(c *cobra.Command, args []string) error {
 	}
 	return nil
 }
+
+// groupCmd is a command that only holds subcommands; an unknown subcommand
+// is a usage error (exit 2), no subcommand prints help.
+func groupCmd(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &UsageError{Err: fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath()), ShowUsage: true}
+			}
+			return c.Help()
+		},
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -28,7 +29,8 @@ func run(ctx context.Context, f *Factory, args []string) ExitCode {
 	cmd, err := root.ExecuteContextC(ctx)
 	code := exitCodeFor(err)
 	if err != nil {
-		if errors.As(err, new(*flagError)) {
+		// cobra's own argument errors ("unknown command") are usage errors too.
+		if errors.As(err, new(*flagError)) || strings.HasPrefix(err.Error(), "unknown command") {
 			code = ExitUsage
 		}
 		fmt.Fprintf(f.IO.ErrOut, "Error: %v\n", err)
