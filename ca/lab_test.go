@@ -2,8 +2,8 @@ package ca
 
 import (
 	"bytes"
-	gocrypto "crypto"
 	"context"
+	gocrypto "crypto"
 	"crypto/x509"
 	"encoding/json"
 	"errors"

@@ -188,4 +188,3 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 
 // AbsPath returns a manifest-relative path as a path under the lab.
 func (l *Lab) AbsPath(rel string) string { return filepath.Join(l.Dir, filepath.FromSlash(rel)) }
-

@@ -14,8 +14,8 @@ type Meta struct {
 	Description string   `json:"description"` // one sentence, what must hold
 	Citation    Citation `json:"citation"`    // the statement enforced
 	Roles       []string `json:"roles,omitempty"`
-	Fix         string   `json:"fix"`                    // one line: what to do about a failure
-	WinError    string   `json:"win_error,omitempty"`    // the Windows error a client would log, where one applies
+	Fix         string   `json:"fix"`                 // one line: what to do about a failure
+	WinError    string   `json:"win_error,omitempty"` // the Windows error a client would log, where one applies
 }
 
 // Env is what a run is evaluated against.

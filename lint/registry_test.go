@@ -21,7 +21,7 @@ func rule(name string, roles []string, out Outcome) Rule[subj] {
 func TestRunStatuses(t *testing.T) {
 	r := newTestRegistry()
 	r.Register(rule("e_fails", nil, Failf("got %d", 1)))
-	r.Register(rule("w_fails", nil, Failf("warned")))        // Failf says Error; the w_ prefix caps it
+	r.Register(rule("w_fails", nil, Failf("warned")))         // Failf says Error; the w_ prefix caps it
 	r.Register(rule("n_notice", nil, Outcome{Status: Error})) // capped to Notice
 	r.Register(rule("e_other_role", []string{"mp"}, Failf("never")))
 	r.Register(rule("e_pass", nil, PassOutcome))

@@ -140,10 +140,16 @@ func TestRules(t *testing.T) {
 		{"cmg_prefix_with_dash", CMGServer, func(c *x509.Certificate) {
 			c.Subject.CommonName, c.DNSNames = "cmg-01.contoso.com", []string{"cmg-01.contoso.com"}
 		}, nil, "e_cmg_service_name_prefix", lint.Error, `first label "cmg-01" must be 3-24 lower-case`},
-		{"cmg_prefix_too_short", CMGServer, func(c *x509.Certificate) { c.Subject.CommonName, c.DNSNames = "cm.contoso.com", []string{"cm.contoso.com"} }, nil, "e_cmg_service_name_prefix", lint.Error, `"cm"`},
-		{"cmg_prefix_upper_case", CMGServer, func(c *x509.Certificate) { c.Subject.CommonName, c.DNSNames = "CMG.contoso.com", []string{"CMG.contoso.com"} }, nil, "e_cmg_service_name_prefix", lint.Error, `"CMG"`},
+		{"cmg_prefix_too_short", CMGServer, func(c *x509.Certificate) {
+			c.Subject.CommonName, c.DNSNames = "cm.contoso.com", []string{"cm.contoso.com"}
+		}, nil, "e_cmg_service_name_prefix", lint.Error, `"cm"`},
+		{"cmg_prefix_upper_case", CMGServer, func(c *x509.Certificate) {
+			c.Subject.CommonName, c.DNSNames = "CMG.contoso.com", []string{"CMG.contoso.com"}
+		}, nil, "e_cmg_service_name_prefix", lint.Error, `"CMG"`},
 		{"cmg_prefix_on_mp_is_na", MPHTTPS, func(c *x509.Certificate) { c.Subject.CommonName = "mp-01.contoso.com" }, nil, "e_cmg_service_name_prefix", lint.NA, ""},
-		{"cmg_wildcard_notice", CMGServer, func(c *x509.Certificate) { c.Subject.CommonName, c.DNSNames = "*.contoso.com", []string{"*.contoso.com"} }, nil, "n_cmg_wildcard_needs_prefix", lint.Notice, "*.contoso.com"},
+		{"cmg_wildcard_notice", CMGServer, func(c *x509.Certificate) {
+			c.Subject.CommonName, c.DNSNames = "*.contoso.com", []string{"*.contoso.com"}
+		}, nil, "n_cmg_wildcard_needs_prefix", lint.Notice, "*.contoso.com"},
 		{"wildcard_not_leftmost", CMGServer, func(c *x509.Certificate) { c.DNSNames = []string{"cmg.contoso.com", "cmg.*.contoso.com"} }, nil, "e_dns_name_invalid", lint.Error, "whole leftmost label"},
 		{"wildcard_on_mp", MPHTTPS, func(c *x509.Certificate) { c.DNSNames = []string{"*.contoso.com"} }, nil, "e_dns_name_invalid", lint.Error, "does not allow wildcards"},
 		{"mp_without_san", MPHTTPS, func(c *x509.Certificate) { c.DNSNames = nil }, nil, "e_dns_name_invalid", lint.Error, "SAN has 0 dNSNames"},

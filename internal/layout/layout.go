@@ -20,9 +20,9 @@ const DefaultBaseURL = "http://127.0.0.1:8080"
 
 // Paths under the base URL.
 const (
-	CRLPrefix  = "/crl/"  // CRLPrefix + NAME + ".crl": DER CRL, equal to CDP and IDP
-	CAPrefix   = "/ca/"   // CAPrefix + NAME + ".cer": DER CA certificate (AIA caIssuers)
-	OCSPPath   = "/ocsp"  // POST; GET at OCSPPath + "/" + base64(request)
+	CRLPrefix  = "/crl/" // CRLPrefix + NAME + ".crl": DER CRL, equal to CDP and IDP
+	CAPrefix   = "/ca/"  // CAPrefix + NAME + ".cer": DER CA certificate (AIA caIssuers)
+	OCSPPath   = "/ocsp" // POST; GET at OCSPPath + "/" + base64(request)
 	HealthPath = "/healthz"
 )
 
