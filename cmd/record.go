@@ -1,7 +1,102 @@
 package cmd
 
-import "github.com/cmgpki/cmgpki/ca"
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
 
-// recorderFor returns the recorder that keeps the lab's revocation store in
-// step with issuance.
-func recorderFor(f *Factory, dir string) ca.Recorder { return nil }
+	"github.com/cmgpki/cmgpki/ca"
+	"github.com/cmgpki/cmgpki/crl"
+	"github.com/cmgpki/cmgpki/internal/certio"
+	"github.com/cmgpki/cmgpki/internal/layout"
+	"github.com/cmgpki/cmgpki/profiles"
+)
+
+// openLabStore opens the lab's revocation store (creating it on first use)
+// and imports every certificate of the manifest it does not know yet, so a
+// lab made before the store existed, or copied as a fixture, is served too.
+func openLabStore(ctx context.Context, dir string) (*crl.SQLiteStore, *ca.Manifest, error) {
+	m, err := ca.ReadManifest(dir)
+	if err != nil {
+		return nil, nil, usageErr(fmt.Errorf("--lab: %w", err))
+	}
+	st, err := crl.OpenSQLite(ctx, filepath.Join(dir, crl.StoreFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	var recs []crl.Record
+	for _, e := range append(append([]ca.Entry{}, m.CAs...), m.Certificates...) {
+		serial, err := crl.ParseSerial(e.Serial)
+		if err != nil {
+			st.Close()
+			return nil, nil, fmt.Errorf("%s: entry %s: %w", filepath.Join(dir, ca.ManifestFile), e.Name, err)
+		}
+		na, _ := time.Parse(time.RFC3339, e.NotAfter)
+		if e.IssuerName == e.Name {
+			continue // a root is not revoked through a CRL of its own
+		}
+		recs = append(recs, crl.Record{Issuer: e.IssuerName, Serial: serial, Subject: e.Subject, Role: e.Role, NotAfter: na})
+	}
+	if err := st.RecordBatch(ctx, recs); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, m, nil
+}
+
+// storeRecorder records issued certificates in an existing lab store.
+type storeRecorder struct{ dir string }
+
+func (r storeRecorder) Record(ctx context.Context, c *x509.Certificate, issuer string, role profiles.Role) error {
+	st, err := crl.OpenSQLite(ctx, filepath.Join(r.dir, crl.StoreFile))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.Record(ctx, crl.Record{Issuer: issuer, Serial: c.SerialNumber, Subject: certio.DN(c.RawSubject), Role: string(role), NotAfter: c.NotAfter})
+}
+
+// recorderFor returns a recorder when the lab already has a revocation
+// store, so a running `serve` learns of new certificates at once. A lab
+// without a store needs none: the store imports the manifest when created.
+func recorderFor(_ *Factory, dir string) ca.Recorder {
+	if _, err := os.Stat(filepath.Join(dir, crl.StoreFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return storeRecorder{dir: dir}
+}
+
+// labIssuers loads every CA of the lab as a crl.Issuer, with its delegated
+// OCSP responder when the lab has an ocsp-signer issued by it.
+func labIssuers(dir string, keyPassword []byte) ([]crl.Issuer, *ca.Lab, error) {
+	lab, err := ca.OpenLab(dir, keyPassword)
+	if err != nil {
+		return nil, nil, usageErr(fmt.Errorf("--lab: %w", err))
+	}
+	var out []crl.Issuer
+	for _, e := range lab.Manifest.CAs {
+		a := lab.Authorities[e.Name]
+		iss := crl.Issuer{Name: a.Name, Cert: a.Cert, Signer: a.Signer, CRLURL: layout.For(lab.Manifest.BaseURL, a.Name).CRL}
+		for _, c := range lab.Manifest.Certificates {
+			if c.Role != string(profiles.OCSPSigner) || c.IssuerName != a.Name {
+				continue
+			}
+			cert, err := certio.ReadCertificate(lab.AbsPath(c.Files.Cert))
+			if err != nil {
+				return nil, nil, err
+			}
+			key, err := certio.ReadKey(lab.AbsPath(c.Files.Key), keyPassword)
+			if err != nil {
+				return nil, nil, err
+			}
+			iss.OCSPCert, iss.OCSPSigner = cert, key
+		}
+		out = append(out, iss)
+	}
+	return out, lab, nil
+}

@@ -1,0 +1,336 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/cmgpki/cmgpki/crl"
+	"github.com/cmgpki/cmgpki/internal/certio"
+)
+
+func addRevocationCmds(root *cobra.Command, f *Factory) {
+	root.AddCommand(newRevokeCmd(f, false), newRevokeCmd(f, true), newCRLCmd(f), newServeCmd(f))
+}
+
+type revokeOptions struct {
+	lab, serial, cert, reason, issuer, output string
+	hold                                      bool
+}
+
+// revokeView is the JSON result of revoke and unrevoke (schema cmgpki/revoke/v1).
+type revokeView struct {
+	Schema    string `json:"schema"`
+	Issuer    string `json:"issuer"`
+	Serial    string `json:"serial"`
+	Subject   string `json:"subject"`
+	Role      string `json:"role"`
+	Status    string `json:"status"` // good | revoked
+	RevokedAt string `json:"revoked_at,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	Unchanged bool   `json:"unchanged"` // already in the requested state
+}
+
+func newRevokeCmd(f *Factory, unrevoke bool) *cobra.Command {
+	o := &revokeOptions{}
+	use, short := "revoke", "revoke a lab certificate (recorded in the lab's store; CRL and OCSP follow)"
+	long := `Revoke a certificate of the lab by serial or by certificate file, with an RFC 5280
+reason. Revoking twice is idempotent and says so. A running "cmgpki serve" on the
+same lab publishes the change (new CRL, re-signed OCSP) within its poll interval;
+otherwise run "cmgpki crl --lab DIR". --hold uses certificateHold, which
+"cmgpki unrevoke" can release; any other reason is final (RFC 5280).
+
+Reasons: unspecified, keyCompromise, cACompromise, affiliationChanged,
+superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise.
+
+`
+	example := `  cmgpki revoke --lab cmg-lab --cert cmg-lab/certs/client01.crt --reason keyCompromise
+  cmgpki revoke --lab cmg-lab --serial 5b0e3c... --reason superseded
+  cmgpki revoke --lab cmg-lab --cert cmg-lab/certs/client01.crt --hold
+  cmgpki revoke --lab cmg-lab --serial 5b0e3c... --output json`
+	if unrevoke {
+		use, short = "unrevoke", "release a certificateHold (revoke --hold)"
+		long = "Release a certificate put on hold with \"cmgpki revoke --hold\". Other revocations are final.\n\n"
+		example = "  cmgpki unrevoke --lab cmg-lab --cert cmg-lab/certs/client01.crt\n  cmgpki unrevoke --lab cmg-lab --serial 5b0e3c..."
+	}
+	c := &cobra.Command{
+		Use: use + " --lab DIR (--serial HEX | --cert FILE)", Short: short, Long: long + exitCodesHelp, Example: example, Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runRevoke(c.Context(), f, o, unrevoke) },
+	}
+	fl := c.Flags()
+	fl.StringVar(&o.lab, "lab", "", "lab directory (required)")
+	fl.StringVar(&o.serial, "serial", "", "serial number in hex (as in manifest.json; colons allowed)")
+	fl.StringVar(&o.cert, "cert", "", "certificate file (PEM or DER) instead of --serial")
+	fl.StringVar(&o.issuer, "issuer", "", "CA name, only needed if two CAs issued the same serial")
+	if !unrevoke {
+		fl.StringVar(&o.reason, "reason", "unspecified", "RFC 5280 reason name")
+		fl.BoolVar(&o.hold, "hold", false, "put on hold (certificateHold), which unrevoke can release")
+	}
+	addOutputFlag(c, &o.output)
+	return c
+}
+
+func runRevoke(ctx context.Context, f *Factory, o *revokeOptions, unrevoke bool) error {
+	if err := outputFormat(o.output); err != nil {
+		return err
+	}
+	if o.lab == "" {
+		return &UsageError{Err: errors.New("--lab is required"), ShowUsage: true}
+	}
+	if (o.serial == "") == (o.cert == "") {
+		return &UsageError{Err: errors.New("give exactly one of --serial and --cert"), ShowUsage: true}
+	}
+	var serial *big.Int
+	var err error
+	if o.cert != "" {
+		c, err := certio.ReadCertificate(o.cert)
+		if err != nil {
+			return usageErr(fmt.Errorf("--cert: %w", err))
+		}
+		serial = c.SerialNumber
+	} else if serial, err = crl.ParseSerial(o.serial); err != nil {
+		return usageErr(fmt.Errorf("--serial: %w", err))
+	}
+	reason := ocsp.CertificateHold
+	if !unrevoke && !o.hold {
+		if reason, err = crl.ParseReason(o.reason); err != nil {
+			return usageErr(fmt.Errorf("--reason: %w", err))
+		}
+	}
+	st, _, err := openLabStore(ctx, o.lab)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var rec crl.Record
+	var unchanged bool
+	if unrevoke {
+		before, gerr := st.Get(ctx, o.issuer, serial)
+		if gerr == nil {
+			unchanged = before.Status == crl.Good
+		}
+		rec, err = st.Unrevoke(ctx, o.issuer, serial)
+	} else {
+		rec, unchanged, err = st.Revoke(ctx, o.issuer, serial, f.Clock.Now(), reason)
+	}
+	if errors.Is(err, crl.ErrNotFound) {
+		return usageErr(fmt.Errorf("serial %s is not a certificate of lab %s (see manifest.json)", crl.SerialHex(serial), o.lab))
+	}
+	if err != nil {
+		return err
+	}
+	v := revokeView{Schema: "cmgpki/revoke/v1", Issuer: rec.Issuer, Serial: crl.SerialHex(rec.Serial), Subject: rec.Subject,
+		Role: rec.Role, Status: "good", Unchanged: unchanged}
+	if rec.Status == crl.Revoked {
+		v.Status, v.RevokedAt, v.Reason = "revoked", rec.RevokedAt.Format(time.RFC3339), crl.ReasonName(rec.Reason)
+	}
+	if o.output == "json" {
+		if err := renderJSON(f.IO.Out, v); err != nil {
+			return err
+		}
+	} else if err := renderTable(f.IO.Out, []string{"ISSUER", "SERIAL", "SUBJECT", "ROLE", "STATUS", "REVOKED AT", "REASON"},
+		[][]string{{v.Issuer, v.Serial, v.Subject, v.Role, v.Status, v.RevokedAt, v.Reason}}); err != nil {
+		return err
+	}
+	switch {
+	case unchanged && unrevoke:
+		f.notef("%s was not revoked; nothing changed", v.Serial)
+	case unchanged:
+		f.notef("%s was already revoked at %s (%s); nothing changed", v.Serial, v.RevokedAt, v.Reason)
+	default:
+		fmt.Fprintf(f.IO.ErrOut, "Next: a running \"cmgpki serve --lab %s\" publishes this within its poll interval; without one, run \"cmgpki crl --lab %s\"\n", o.lab, o.lab)
+	}
+	return nil
+}
+
+type crlOptions struct {
+	lab, keyPasswordFile, output string
+	validity                     time.Duration
+}
+
+func newCRLCmd(f *Factory) *cobra.Command {
+	o := &crlOptions{}
+	c := &cobra.Command{
+		Use:   "crl --lab DIR",
+		Short: "sign a CRL for every CA of the lab and write it under DIR/crl/",
+		Long: `Sign a CRL for every CA of the lab from its revocation store: entries sorted
+by serial, a strictly increasing CRL number, thisUpdate now and nextUpdate
+now + --validity, an IssuingDistributionPoint equal to the certificates' CDP,
+signed by the CA itself (Windows rejects CRLs signed by a separate CRL-signing
+certificate). Each CRL is parsed back and checked (signature, number, IDP)
+before it is written, as DIR/crl/NAME.crl (DER) and NAME.pem.
+
+` + exitCodesHelp,
+		Example: "  cmgpki crl --lab cmg-lab\n  cmgpki crl --lab cmg-lab --validity 24h --output json",
+		Args:    noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := outputFormat(o.output); err != nil {
+				return err
+			}
+			if o.lab == "" {
+				return &UsageError{Err: errors.New("--lab is required"), ShowUsage: true}
+			}
+			if o.validity < time.Hour {
+				return usageErr(fmt.Errorf("--validity %s: at least 1h", o.validity))
+			}
+			kp, err := f.secret("--key-password-file", o.keyPasswordFile, "CMGPKI_KEY_PASSWORD")
+			if err != nil {
+				return err
+			}
+			issuers, _, err := labIssuers(o.lab, kp)
+			if err != nil {
+				return err
+			}
+			st, _, err := openLabStore(c.Context(), o.lab)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			u := &crl.Updater{Store: st, Clock: f.Clock, Issuers: issuers, Validity: o.validity, PublishDir: filepath.Join(o.lab, "crl")}
+			made, err := u.RunOnce(c.Context())
+			if err != nil {
+				return err
+			}
+			return renderCRLs(f, made, o.output)
+		},
+	}
+	c.Flags().StringVar(&o.lab, "lab", "", "lab directory (required)")
+	c.Flags().DurationVar(&o.validity, "validity", crl.DefaultCRLValidity, "nextUpdate - thisUpdate")
+	c.Flags().StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys (or $CMGPKI_KEY_PASSWORD)")
+	addOutputFlag(c, &o.output)
+	return c
+}
+
+func renderCRLs(f *Factory, cs []*crl.CRL, output string) error {
+	if output == "json" {
+		return renderJSON(f.IO.Out, map[string]any{"schema": "cmgpki/crl/v1", "crls": cs})
+	}
+	var rows [][]string
+	for _, c := range cs {
+		rows = append(rows, []string{c.Issuer, c.Number.String(), c.ThisUpdate.Format(time.RFC3339), c.NextUpdate.Format(time.RFC3339), fmt.Sprint(c.Entries), c.File})
+	}
+	return renderTable(f.IO.Out, []string{"CA", "NUMBER", "THIS UPDATE", "NEXT UPDATE", "ENTRIES", "FILE"}, rows)
+}
+
+type serveOptions struct {
+	lab, listen, keyPasswordFile string
+	crlValidity, ocspValidity    time.Duration
+	poll                         time.Duration
+}
+
+func newServeCmd(f *Factory) *cobra.Command {
+	o := &serveOptions{}
+	c := &cobra.Command{
+		Use:   "serve --lab DIR [--listen 127.0.0.1:8080]",
+		Short: "serve the lab's CRLs, CA certificates and OCSP over HTTP at the URLs in its certificates",
+		Long: `Serve, over plain HTTP as Windows expects for CDP/AIA/OCSP:
+  GET  /crl/NAME.crl       the CA's current CRL (application/pkix-crl; ETag, 304)
+  GET  /ca/NAME.cer        the CA certificate (AIA caIssuers)
+  POST /ocsp               OCSP, RFC 6960
+  GET  /ocsp/{base64}      OCSP, RFC 5019
+  GET  /healthz            status as JSON
+OCSP responses are pre-signed and cached (re-signed when a record changes or
+at half their validity), signed by the CA or by its delegated ocsp-signer if
+the lab has one. CRLs are regenerated before two thirds of their validity and
+within --poll of a revocation made by another process ("cmgpki revoke").
+Each request is logged on stderr. SIGINT or SIGTERM shuts down gracefully.
+
+The certificates carry the lab's base URL; --listen must be where that URL
+reaches (by default both are 127.0.0.1:8080).
+
+` + exitCodesHelp,
+		Example: "  cmgpki serve --lab cmg-lab\n  cmgpki serve --lab cmg-lab --listen 0.0.0.0:80 --poll 1s\n  cmgpki serve --lab cmg-lab --crl-validity 24h --ocsp-validity 1h",
+		Args:    noArgs,
+		RunE:    func(c *cobra.Command, _ []string) error { return runServe(c.Context(), f, o, nil) },
+	}
+	fl := c.Flags()
+	fl.StringVar(&o.lab, "lab", "", "lab directory (required)")
+	fl.StringVar(&o.listen, "listen", "", "address to listen on (default: the host and port of the lab's base URL)")
+	fl.DurationVar(&o.crlValidity, "crl-validity", crl.DefaultCRLValidity, "CRL nextUpdate - thisUpdate")
+	fl.DurationVar(&o.ocspValidity, "ocsp-validity", crl.DefaultOCSPValidity, "OCSP response nextUpdate - thisUpdate")
+	fl.DurationVar(&o.poll, "poll", 2*time.Second, "how often to look for revocations made by other processes")
+	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys (or $CMGPKI_KEY_PASSWORD)")
+	return c
+}
+
+// runServe serves until ctx ends. ready, when set, receives the listening
+// address (tests use port 0).
+func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- string) error {
+	if o.lab == "" {
+		return &UsageError{Err: errors.New("--lab is required"), ShowUsage: true}
+	}
+	if o.poll < 100*time.Millisecond || o.crlValidity < time.Hour || o.ocspValidity < time.Minute {
+		return usageErr(fmt.Errorf("--poll must be >= 100ms, --crl-validity >= 1h, --ocsp-validity >= 1m"))
+	}
+	kp, err := f.secret("--key-password-file", o.keyPasswordFile, "CMGPKI_KEY_PASSWORD")
+	if err != nil {
+		return err
+	}
+	issuers, lab, err := labIssuers(o.lab, kp)
+	if err != nil {
+		return err
+	}
+	base, err := url.Parse(lab.Manifest.BaseURL)
+	if err != nil {
+		return fmt.Errorf("%s: base_url: %w", o.lab, err)
+	}
+	listen := o.listen
+	if listen == "" {
+		listen = base.Host
+		if base.Port() == "" {
+			listen += ":80"
+		}
+	}
+	st, _, err := openLabStore(ctx, o.lab)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	resp, err := crl.NewResponder(crl.ResponderConfig{Store: st, Clock: f.Clock, Issuers: issuers, Validity: o.ocspValidity})
+	if err != nil {
+		return err
+	}
+	h := crl.NewHandler(crl.HandlerConfig{Responder: resp, Store: st, Clock: f.Clock, Issuers: issuers, BasePath: base.Path, AccessLog: f.IO.ErrOut})
+	u := &crl.Updater{Store: st, Clock: f.Clock, Issuers: issuers, Validity: o.crlValidity,
+		PublishDir: filepath.Join(o.lab, "crl"), Handler: h, Responder: resp, Log: f.IO.ErrOut}
+	if _, err := u.RunOnce(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return usageErr(fmt.Errorf("--listen %s: %w", listen, err))
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
+	fmt.Fprintf(f.IO.ErrOut, "Serving lab %s on http://%s (certificates point at %s); Ctrl-C stops\n", o.lab, ln.Addr(), lab.Manifest.BaseURL)
+	if ln.Addr().String() != base.Host && o.listen != "" {
+		fmt.Fprintf(f.IO.ErrOut, "Warning: the certificates' URLs point at %s, not %s; clients will not reach this server unless it is forwarded\n", base.Host, ln.Addr())
+	}
+	go u.Run(ctx, o.poll)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		h.Close()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdown)
+	h.Close() // flush the access log
+	fmt.Fprintln(f.IO.ErrOut, "Note: server stopped")
+	return err
+}

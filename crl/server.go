@@ -1,0 +1,451 @@
+package crl
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/cmgpki/cmgpki/internal/clock"
+	"github.com/cmgpki/cmgpki/internal/layout"
+)
+
+// MaxRequestBytes bounds an OCSP POST body; larger requests get 413. A
+// single-certificate request is about 80 bytes.
+const MaxRequestBytes = 16 << 10
+
+// Handler serves, under BasePath, the CRL of each issuer at
+// /crl/NAME.crl, its certificate at /ca/NAME.cer, OCSP at /ocsp (POST) and
+// /ocsp/{base64} (GET), and /healthz. It routes on the escaped path itself:
+// http.ServeMux cleans paths and would redirect base64 containing "//".
+type Handler struct {
+	responder *Responder
+	clk       clock.Clock
+	basePath  string
+	caCerts   map[string][]byte
+	crls      sync.Map // name -> *CRL
+	log       *accessLog
+	store     Store
+	requests  atomic.Int64
+}
+
+// HandlerConfig configures NewHandler.
+type HandlerConfig struct {
+	Responder *Responder
+	Store     Store
+	Clock     clock.Clock
+	Issuers   []Issuer
+	// BasePath is the path of the lab's base URL ("" for http://host:port).
+	BasePath string
+	// AccessLog receives one line per request; nil means none.
+	AccessLog io.Writer
+}
+
+// NewHandler returns the revocation HTTP handler. CRLs are installed with
+// SetCRL (the Updater does it).
+func NewHandler(cfg HandlerConfig) *Handler {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	h := &Handler{responder: cfg.Responder, clk: cfg.Clock, basePath: strings.TrimRight(cfg.BasePath, "/"),
+		caCerts: map[string][]byte{}, store: cfg.Store}
+	for _, iss := range cfg.Issuers {
+		h.caCerts[iss.Name] = iss.Cert.Raw
+	}
+	if cfg.AccessLog != nil {
+		h.log = newAccessLog(cfg.AccessLog)
+	}
+	return h
+}
+
+// SetCRL installs the CRL served for c.Issuer.
+func (h *Handler) SetCRL(c *CRL) { h.crls.Store(c.Issuer, c) }
+
+// CRL returns the CRL currently served for issuer.
+func (h *Handler) CRL(issuer string) (*CRL, bool) {
+	v, ok := h.crls.Load(issuer)
+	if !ok {
+		return nil, false
+	}
+	return v.(*CRL), true
+}
+
+// Close flushes the access log.
+func (h *Handler) Close() {
+	if h.log != nil {
+		h.log.close()
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(s int) { w.status = s; w.ResponseWriter.WriteHeader(s) }
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// ServeHTTP routes a request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.clk.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	h.route(sw, r)
+	h.requests.Add(1)
+	if h.log != nil {
+		h.log.printf("%s %s %q %d %d %.3fms\n", start.UTC().Format(time.RFC3339), r.RemoteAddr,
+			r.Method+" "+truncate(r.URL.RequestURI(), 200), sw.status, sw.bytes, float64(h.clk.Now().Sub(start))/float64(time.Millisecond))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.EscapedPath()
+	if h.basePath != "" {
+		if !strings.HasPrefix(p, h.basePath+"/") {
+			http.NotFound(w, r)
+			return
+		}
+		p = strings.TrimPrefix(p, h.basePath)
+	}
+	switch {
+	case p == layout.OCSPPath || p == layout.OCSPPath+"/":
+		h.ocspPost(w, r)
+	case strings.HasPrefix(p, layout.OCSPPath+"/"):
+		h.ocspGet(w, r, strings.TrimPrefix(p, layout.OCSPPath+"/"))
+	case strings.HasPrefix(p, layout.CRLPrefix) && strings.HasSuffix(p, ".crl"):
+		h.serveCRL(w, r, strings.TrimSuffix(strings.TrimPrefix(p, layout.CRLPrefix), ".crl"))
+	case strings.HasPrefix(p, layout.CAPrefix) && strings.HasSuffix(p, ".cer"):
+		h.serveCA(w, r, strings.TrimSuffix(strings.TrimPrefix(p, layout.CAPrefix), ".cer"))
+	case p == layout.HealthPath:
+		h.health(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func onlyGet(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+func cacheFor(w http.ResponseWriter, etag string, modified, expires, now time.Time) {
+	hd := w.Header()
+	age := int64(expires.Sub(now) / time.Second)
+	if age < 0 {
+		age = 0
+	}
+	hd.Set("Cache-Control", "public, no-transform, must-revalidate, max-age="+strconv.FormatInt(age, 10))
+	hd.Set("ETag", etag)
+	hd.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	hd.Set("Expires", expires.UTC().Format(http.TimeFormat))
+}
+
+func (h *Handler) serveCRL(w http.ResponseWriter, r *http.Request, name string) {
+	if !onlyGet(w, r) {
+		return
+	}
+	c, ok := h.CRL(name)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	sum := sha256.Sum256(c.DER)
+	w.Header().Set("Content-Type", "application/pkix-crl")
+	cacheFor(w, `"`+hex.EncodeToString(sum[:12])+`"`, c.ThisUpdate, c.NextUpdate, h.clk.Now())
+	// ServeContent answers If-None-Match / If-Modified-Since with 304.
+	http.ServeContent(w, r, name+".crl", c.ThisUpdate, bytes.NewReader(c.DER))
+}
+
+func (h *Handler) serveCA(w http.ResponseWriter, r *http.Request, name string) {
+	if !onlyGet(w, r) {
+		return
+	}
+	der, ok := h.caCerts[name]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	sum := sha256.Sum256(der)
+	now := h.clk.Now()
+	w.Header().Set("Content-Type", "application/pkix-cert")
+	cacheFor(w, `"`+hex.EncodeToString(sum[:12])+`"`, time.Unix(0, 0), now.Add(24*time.Hour), now)
+	w.Header().Del("Last-Modified")
+	http.ServeContent(w, r, name+".cer", time.Time{}, bytes.NewReader(der))
+}
+
+func (h *Handler) ocspPost(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "OCSP over POST at this path; GET requests go to /ocsp/{base64}", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(w, fmt.Sprintf("OCSP request larger than %d bytes", MaxRequestBytes), http.StatusRequestEntityTooLarge)
+			return
+		}
+		h.ocspError(w, ocsp.MalformedRequestErrorResponse)
+		return
+	}
+	h.answer(w, r, body)
+}
+
+func (h *Handler) ocspGet(w http.ResponseWriter, r *http.Request, escaped string) {
+	if !onlyGet(w, r) {
+		return
+	}
+	if len(escaped) > 2*MaxRequestBytes {
+		http.Error(w, "OCSP request too large", http.StatusRequestURITooLong)
+		return
+	}
+	raw, err := url.PathUnescape(escaped)
+	if err != nil {
+		h.ocspError(w, ocsp.MalformedRequestErrorResponse)
+		return
+	}
+	// Some clients form-encode the base64, turning '+' into ' ' (cfssl #354).
+	raw = strings.ReplaceAll(raw, " ", "+")
+	der, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		if der, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(raw, "=")); err != nil {
+			h.ocspError(w, ocsp.MalformedRequestErrorResponse)
+			return
+		}
+	}
+	h.answer(w, r, der)
+}
+
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, der []byte) {
+	resp, err := h.responder.Respond(r.Context(), der)
+	switch {
+	case errors.Is(err, ErrMalformed):
+		h.ocspError(w, ocsp.MalformedRequestErrorResponse)
+		return
+	case errors.Is(err, ErrUnauthorized):
+		h.ocspError(w, ocsp.UnauthorizedErrorResponse)
+		return
+	case err != nil:
+		h.ocspError(w, ocsp.InternalErrorErrorResponse)
+		return
+	}
+	w.Header().Set("Content-Type", "application/ocsp-response")
+	cacheFor(w, resp.ETag, resp.ThisUpdate, resp.NextUpdate, h.clk.Now())
+	if r.Method == http.MethodGet && r.Header.Get("If-None-Match") == resp.ETag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(resp.DER)))
+	w.Write(resp.DER)
+}
+
+// ocspError answers with an unsigned OCSP error status (HTTP 200, as RFC 6960
+// appendix A expects), never cached.
+func (h *Handler) ocspError(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "application/ocsp-response")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(body)
+}
+
+func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
+	if !onlyGet(w, r) {
+		return
+	}
+	type crlState struct {
+		Number     string    `json:"number"`
+		NextUpdate time.Time `json:"next_update"`
+		Entries    int       `json:"entries"`
+	}
+	out := struct {
+		Status     string              `json:"status"`
+		Generation int64               `json:"store_generation"`
+		CRLs       map[string]crlState `json:"crls"`
+	}{Status: "ok", CRLs: map[string]crlState{}}
+	code := http.StatusOK
+	if h.store != nil {
+		g, err := h.store.Generation(r.Context())
+		if err != nil {
+			out.Status, code = "store unavailable: "+err.Error(), http.StatusServiceUnavailable
+		}
+		out.Generation = g
+	}
+	h.crls.Range(func(k, v any) bool {
+		c := v.(*CRL)
+		out.CRLs[k.(string)] = crlState{Number: c.Number.String(), NextUpdate: c.NextUpdate, Entries: c.Entries}
+		return true
+	})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(out)
+}
+
+// accessLog buffers access-log lines and flushes them every 100 ms, so a
+// busy responder does not pay a write system call per request.
+type accessLog struct {
+	mu   sync.Mutex
+	w    *bufio.Writer
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newAccessLog(w io.Writer) *accessLog {
+	l := &accessLog{w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				l.mu.Lock()
+				l.w.Flush()
+				l.mu.Unlock()
+			case <-l.stop:
+				return
+			}
+		}
+	}()
+	return l
+}
+
+func (l *accessLog) printf(format string, args ...any) {
+	l.mu.Lock()
+	fmt.Fprintf(l.w, format, args...)
+	l.mu.Unlock()
+}
+
+func (l *accessLog) close() {
+	close(l.stop)
+	<-l.done
+	l.mu.Lock()
+	l.w.Flush()
+	l.mu.Unlock()
+}
+
+// Updater keeps CRLs and OCSP responses current: RunOnce does one unit of
+// work (cmgpki crl calls it once; serve calls it in a loop).
+type Updater struct {
+	Store    Store
+	Clock    clock.Clock
+	Issuers  []Issuer
+	Validity time.Duration // CRL validity; zero means DefaultCRLValidity
+	// PublishDir, when set, receives every CRL as NAME.crl and NAME.pem.
+	PublishDir string
+	Handler    *Handler   // receives every CRL; may be nil
+	Responder  *Responder // refreshed on every run; may be nil
+	Log        io.Writer  // one line per regenerated CRL; may be nil
+
+	mu      sync.Mutex
+	lastGen int64
+	current map[string]*CRL
+}
+
+// RunOnce regenerates each CRL that has none yet, whose issuer's records
+// changed since the last run, or that has passed two thirds of its
+// validity (so clients never see it expire), then refreshes OCSP responses.
+func (u *Updater) RunOnce(ctx context.Context) ([]*CRL, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.current == nil {
+		u.current = map[string]*CRL{}
+		u.lastGen = -1
+	}
+	now := u.Clock.Now()
+	gen, err := u.Store.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var made []*CRL
+	for _, iss := range u.Issuers {
+		cur := u.current[iss.Name]
+		due := cur == nil || !now.Before(cur.ThisUpdate.Add(cur.NextUpdate.Sub(cur.ThisUpdate)*2/3))
+		if !due && gen != u.lastGen {
+			changed, err := u.Store.ChangedSince(ctx, iss.Name, u.lastGen)
+			if err != nil {
+				return made, err
+			}
+			for _, r := range changed {
+				// A revocation, or a change that may be a released hold.
+				due = due || r.Status == Revoked || cur.Entries > 0
+			}
+		}
+		if !due {
+			continue
+		}
+		c, err := Generate(ctx, u.Store, iss, now, u.Validity)
+		if err != nil {
+			return made, err
+		}
+		if u.PublishDir != "" {
+			if _, err := Publish(u.PublishDir, c, iss); err != nil {
+				return made, err
+			}
+		}
+		if u.Handler != nil {
+			u.Handler.SetCRL(c)
+		}
+		u.current[iss.Name] = c
+		made = append(made, c)
+		if u.Log != nil {
+			fmt.Fprintf(u.Log, "Note: CRL %s number %s, %d entries, next update %s\n", iss.Name, c.Number, c.Entries, c.NextUpdate.Format(time.RFC3339))
+		}
+	}
+	u.lastGen = gen
+	if u.Responder != nil {
+		if _, err := u.Responder.Refresh(ctx); err != nil {
+			return made, err
+		}
+	}
+	return made, nil
+}
+
+// Run calls RunOnce every poll until ctx ends; errors are logged and retried.
+func (u *Updater) Run(ctx context.Context, poll time.Duration) {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := u.RunOnce(ctx); err != nil && ctx.Err() == nil && u.Log != nil {
+				fmt.Fprintf(u.Log, "Warning: revocation update failed (retrying in %s): %v\n", poll, err)
+			}
+		}
+	}
+}
