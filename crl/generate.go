@@ -212,4 +212,3 @@ func Publish(dir string, c *CRL, iss Issuer) (string, error) {
 	c.File = path
 	return path, nil
 }
-

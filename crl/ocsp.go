@@ -317,4 +317,3 @@ func (r *Responder) issuerNamed(name string) *responderIssuer {
 	}
 	return nil
 }
-

@@ -103,7 +103,9 @@ func bumpGen(ctx context.Context, tx *sql.Tx) (int64, error) {
 }
 
 // Record adds one issued certificate.
-func (s *SQLiteStore) Record(ctx context.Context, r Record) error { return s.RecordBatch(ctx, []Record{r}) }
+func (s *SQLiteStore) Record(ctx context.Context, r Record) error {
+	return s.RecordBatch(ctx, []Record{r})
+}
 
 // RecordBatch adds issued certificates in one transaction; known ones are
 // left as they are.
@@ -298,4 +300,3 @@ func (s *SQLiteStore) NextCRLNumber(ctx context.Context, issuer string) (*big.In
 	}
 	return big.NewInt(n), nil
 }
-
