@@ -122,6 +122,9 @@ func runRevoke(ctx context.Context, f *Factory, o *revokeOptions, unrevoke bool)
 	} else {
 		rec, unchanged, err = st.Revoke(ctx, o.issuer, serial, f.Clock.Now(), reason)
 	}
+	if errors.Is(err, crl.ErrFinal) {
+		return usageErr(err)
+	}
 	if errors.Is(err, crl.ErrNotFound) {
 		return usageErr(fmt.Errorf("serial %s is not a certificate of lab %s (see manifest.json)", crl.SerialHex(serial), o.lab))
 	}

@@ -47,6 +47,8 @@ type CRL struct {
 	Entries    int       `json:"entries"`
 	DER        []byte    `json:"-"`
 	File       string    `json:"file,omitempty"` // DER file it was published to, if any
+
+	checked bool // Generate ran Check on DER
 }
 
 // DefaultCRLValidity is nextUpdate - thisUpdate unless configured.
@@ -140,6 +142,7 @@ func build(iss Issuer, recs []Record, number *big.Int, now time.Time, validity t
 	if err := Check(c.DER, iss, nil); err != nil {
 		return nil, err
 	}
+	c.checked = true
 	return c, nil
 }
 
@@ -195,12 +198,14 @@ func Publish(dir string, c *CRL, iss Issuer) (string, error) {
 	path := filepath.Join(dir, iss.Name+".crl")
 	var prev *big.Int
 	if old, err := os.ReadFile(path); err == nil {
-		if rl, err := x509.ParseRevocationList(old); err == nil {
-			prev = rl.Number
-		}
+		prev, _ = crlNumber(old) // an unreadable old file is replaced
 	}
-	if err := Check(c.DER, iss, prev); err != nil {
-		return "", err
+	if !c.checked {
+		if err := Check(c.DER, iss, prev); err != nil {
+			return "", err
+		}
+	} else if prev != nil && c.Number.Cmp(prev) <= 0 {
+		return "", fmt.Errorf("crl: %s: CRL number %v is not greater than the published %v (another process published a newer CRL)", iss.Name, c.Number, prev)
 	}
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: c.DER})
 	if err := certio.WriteFileAtomic(filepath.Join(dir, iss.Name+".pem"), pemBytes, 0o644); err != nil {
@@ -211,4 +216,56 @@ func Publish(dir string, c *CRL, iss Issuer) (string, error) {
 	}
 	c.File = path
 	return path, nil
+}
+
+var oidCRLNumber = asn1.ObjectIdentifier{2, 5, 29, 20}
+
+// crlNumber reads only the cRLNumber of a DER CRL, skipping the entries, so
+// checking the previously published number costs nothing for large CRLs.
+func crlNumber(der []byte) (*big.Int, error) {
+	in := cryptobyte.String(der)
+	var certList, tbs cryptobyte.String
+	if !in.ReadASN1(&certList, cbasn1.SEQUENCE) || !certList.ReadASN1(&tbs, cbasn1.SEQUENCE) {
+		return nil, errors.New("not a CRL")
+	}
+	if tbs.PeekASN1Tag(cbasn1.INTEGER) && !tbs.SkipASN1(cbasn1.INTEGER) { // version
+		return nil, errors.New("bad version")
+	}
+	for _, tag := range []cbasn1.Tag{cbasn1.SEQUENCE, cbasn1.SEQUENCE} { // signature, issuer
+		if !tbs.SkipASN1(tag) {
+			return nil, errors.New("bad CRL header")
+		}
+	}
+	for i := 0; i < 2; i++ { // thisUpdate, optional nextUpdate
+		if tbs.PeekASN1Tag(cbasn1.UTCTime) {
+			tbs.SkipASN1(cbasn1.UTCTime)
+		} else if tbs.PeekASN1Tag(cbasn1.GeneralizedTime) {
+			tbs.SkipASN1(cbasn1.GeneralizedTime)
+		}
+	}
+	if tbs.PeekASN1Tag(cbasn1.SEQUENCE) && !tbs.SkipASN1(cbasn1.SEQUENCE) { // revokedCertificates
+		return nil, errors.New("bad revoked list")
+	}
+	var exts, list cryptobyte.String
+	if !tbs.ReadASN1(&exts, cbasn1.Tag(0).ContextSpecific().Constructed()) || !exts.ReadASN1(&list, cbasn1.SEQUENCE) {
+		return nil, errors.New("CRL has no extensions")
+	}
+	for !list.Empty() {
+		var ext cryptobyte.String
+		var oid asn1.ObjectIdentifier
+		if !list.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) {
+			return nil, errors.New("bad extension")
+		}
+		if !oid.Equal(oidCRLNumber) {
+			continue
+		}
+		ext.SkipOptionalASN1(cbasn1.BOOLEAN)
+		var val cryptobyte.String
+		n := new(big.Int)
+		if !ext.ReadASN1(&val, cbasn1.OCTET_STRING) || !val.ReadASN1Integer(n) {
+			return nil, errors.New("bad cRLNumber")
+		}
+		return n, nil
+	}
+	return nil, errors.New("CRL has no cRLNumber")
 }

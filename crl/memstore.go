@@ -96,7 +96,7 @@ func (m *MemStore) Unrevoke(_ context.Context, issuer string, serial *big.Int) (
 	case r.Status == Good:
 		return *r, nil
 	case r.Reason != 6:
-		return Record{}, fmt.Errorf("crl: serial %s is revoked (%s), not on hold; only certificateHold can be released (RFC 5280 5.3.1)", SerialHex(serial), ReasonName(r.Reason))
+		return Record{}, fmt.Errorf("serial %s is revoked (%s), not on hold: %w", SerialHex(serial), ReasonName(r.Reason), ErrFinal)
 	}
 	m.gen++
 	r.Status, r.RevokedAt, r.Reason, r.Gen = Good, time.Time{}, 0, m.gen

