@@ -15,3 +15,5 @@ func decodePFX(path, password string) (crypto.PrivateKey, *x509.Certificate, []*
 	}
 	return certio.DecodePFX(b, password)
 }
+
+func parseCRL(der []byte) (*x509.RevocationList, error) { return x509.ParseRevocationList(der) }
