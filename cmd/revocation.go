@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -312,6 +313,10 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	if err != nil {
 		return usageErr(fmt.Errorf("--listen %s: %w", listen, err))
 	}
+	// The hot path allocates little, but at tens of thousands of requests a
+	// second GC pauses show in p99; trade some memory (a few MB here) for
+	// fewer collections.
+	debug.SetGCPercent(400)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
 	fmt.Fprintf(f.IO.ErrOut, "Serving lab %s on http://%s (certificates point at %s); Ctrl-C stops\n", o.lab, ln.Addr(), lab.Manifest.BaseURL)

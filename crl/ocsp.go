@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +34,9 @@ type Response struct {
 	ThisUpdate time.Time
 	NextUpdate time.Time
 	Status     int // ocsp.Good, ocsp.Revoked, ocsp.Unknown
+
+	// HTTP header values formatted once at signing time.
+	lastModified, expires, contentLength string
 }
 
 type cacheKey struct {
@@ -64,6 +69,7 @@ type Responder struct {
 
 	mu      sync.RWMutex
 	cache   map[cacheKey]*Response
+	byRaw   map[string]cacheKey // request DER -> key: repeat requests skip parsing
 	unknown int
 	gen     int64 // store generation the cache reflects
 }
@@ -93,7 +99,7 @@ func NewResponder(cfg ResponderConfig) (*Responder, error) {
 	if cfg.Validity <= 0 {
 		cfg.Validity = DefaultOCSPValidity
 	}
-	r := &Responder{store: cfg.Store, clk: cfg.Clock, validity: cfg.Validity, cache: map[cacheKey]*Response{}, gen: -1}
+	r := &Responder{store: cfg.Store, clk: cfg.Clock, validity: cfg.Validity, cache: map[cacheKey]*Response{}, byRaw: map[string]cacheKey{}, gen: -1}
 	for _, iss := range cfg.Issuers {
 		ri := &responderIssuer{Issuer: iss, hashes: map[crypto.Hash]issuerHashes{}}
 		var spki struct {
@@ -139,6 +145,17 @@ var (
 // Respond answers a DER OCSP request. It returns ErrMalformed or
 // ErrUnauthorized (wrapped) for requests that get an error status.
 func (r *Responder) Respond(ctx context.Context, der []byte) (*Response, error) {
+	now := r.clk.Now()
+	// Hot path: the same request bytes as before (clients ask for the same
+	// certificates over and over) map straight to the current response.
+	r.mu.RLock()
+	if key, ok := r.byRaw[string(der)]; ok {
+		if resp := r.cache[key]; resp != nil && now.Before(refreshAt(resp)) {
+			r.mu.RUnlock()
+			return resp, nil
+		}
+	}
+	r.mu.RUnlock()
 	req, err := ocsp.ParseRequest(der)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -151,11 +168,11 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (*Response, error) 
 		return nil, ErrUnauthorized
 	}
 	key := cacheKey{ri.Name, SerialHex(req.SerialNumber), req.HashAlgorithm}
-	now := r.clk.Now()
 	r.mu.RLock()
 	resp := r.cache[key]
 	r.mu.RUnlock()
 	if resp != nil && now.Before(refreshAt(resp)) {
+		r.remember(der, key)
 		return resp, nil
 	}
 	rec, err := r.store.Get(ctx, ri.Name, req.SerialNumber)
@@ -178,7 +195,21 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (*Response, error) 
 		r.cache[key] = resp
 	}
 	r.mu.Unlock()
+	if resp.Status != ocsp.Unknown {
+		r.remember(der, key)
+	}
 	return resp, nil
+}
+
+// maxRawIndex bounds the request-bytes index; past it, requests are parsed.
+const maxRawIndex = 100000
+
+func (r *Responder) remember(der []byte, key cacheKey) {
+	r.mu.Lock()
+	if len(r.byRaw) < maxRawIndex {
+		r.byRaw[string(der)] = key
+	}
+	r.mu.Unlock()
 }
 
 // refreshAt is when a cached response is re-signed: half way through its
@@ -214,7 +245,9 @@ func (r *Responder) sign(ri *responderIssuer, rec *Record, req *ocsp.Request, no
 		return nil, fmt.Errorf("crl: signing OCSP response for %s serial %x: %w", ri.Name, req.SerialNumber, err)
 	}
 	sum := sha256.Sum256(der)
-	return &Response{DER: der, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, ThisUpdate: tpl.ThisUpdate, NextUpdate: tpl.NextUpdate, Status: tpl.Status}, nil
+	return &Response{DER: der, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, ThisUpdate: tpl.ThisUpdate, NextUpdate: tpl.NextUpdate, Status: tpl.Status,
+		lastModified: tpl.ThisUpdate.UTC().Format(http.TimeFormat), expires: tpl.NextUpdate.UTC().Format(http.TimeFormat),
+		contentLength: strconv.Itoa(len(der))}, nil
 }
 
 // Refresh re-signs the SHA-1 responses (what Windows and OpenSSL ask for) of
