@@ -320,8 +320,12 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
 	fmt.Fprintf(f.IO.ErrOut, "Serving lab %s on http://%s (certificates point at %s); Ctrl-C stops\n", o.lab, ln.Addr(), lab.Manifest.BaseURL)
-	if ln.Addr().String() != base.Host && o.listen != "" {
-		fmt.Fprintf(f.IO.ErrOut, "Warning: the certificates' URLs point at %s, not %s; clients will not reach this server unless it is forwarded\n", base.Host, ln.Addr())
+	basePort := base.Port()
+	if basePort == "" {
+		basePort = "80"
+	}
+	if _, port, _ := net.SplitHostPort(ln.Addr().String()); port != basePort {
+		fmt.Fprintf(f.IO.ErrOut, "Warning: the certificates' URLs point at %s, but this server listens on port %s; clients reach it only through a forward\n", lab.Manifest.BaseURL, port)
 	}
 	go u.Run(ctx, o.poll)
 	errc := make(chan error, 1)
