@@ -148,28 +148,21 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 	}
 
 	// Keys first, in parallel: RSA generation is 97% of the cost.
-	caSpecs := []struct {
+	type caSpec struct {
 		name string
 		role profiles.Role
 		kt   profiles.KeyType
-	}{{"root-ca", profiles.RootCA, x.CAKeyType}}
+	}
+	caSpecs := []caSpec{{"root-ca", profiles.RootCA, x.CAKeyType}}
 	if x.IssuingCA {
-		caSpecs = append(caSpecs, struct {
-			name string
-			role profiles.Role
-			kt   profiles.KeyType
-		}{"issuing-ca", profiles.IssuingCA, x.CAKeyType})
+		caSpecs = append(caSpecs, caSpec{"issuing-ca", profiles.IssuingCA, x.CAKeyType})
 	}
 	if x.HasWPJ {
 		kt := x.CAKeyType
 		if !profiles.MustGet(profiles.WPJCA).AllowsKey(kt) {
-			kt = profiles.RSA2048
+			kt = profiles.RSA2048 // Entra's CA is RSA; an EC lab still gets an RSA WPJ CA
 		}
-		caSpecs = append(caSpecs, struct {
-			name string
-			role profiles.Role
-			kt   profiles.KeyType
-		}{"wpj-ca", profiles.WPJCA, kt})
+		caSpecs = append(caSpecs, caSpec{"wpj-ca", profiles.WPJCA, kt})
 	}
 	jobs := make([]*job, len(x.Certs))
 	for i, c := range x.Certs {
@@ -206,7 +199,11 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 	auth := map[string]*Authority{}
 	for i, cs := range caSpecs {
 		p := profiles.MustGet(cs.role)
-		req := Request{Profile: p, Serial: w.serial(cs.name, string(cs.role)), NotBefore: nb, PublicKey: caKeys[i].Public()}
+		serial, err := w.serial(cs.name, string(cs.role))
+		if err != nil {
+			return nil, err
+		}
+		req := Request{Profile: p, Serial: serial, NotBefore: nb, PublicKey: caKeys[i].Public()}
 		var cert *x509.Certificate
 		var issuerName string
 		switch cs.role {
@@ -246,9 +243,12 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 	err = parallel(ctx, 4*opts.Workers, len(jobs), func(i int) error {
 		j := jobs[i]
 		a := auth[j.spec.issuer]
+		serial, err := w.serial(j.spec.Name, j.spec.Profile)
+		if err != nil {
+			return err
+		}
 		req := Request{Profile: j.spec.profile, CommonName: j.spec.CN, DNSNames: j.spec.SANs,
-			PublicKey: j.key.Public(), Serial: w.serial(j.spec.Name, j.spec.Profile), NotBefore: nb,
-			UserTemplate: opts.Template}
+			PublicKey: j.key.Public(), Serial: serial, NotBefore: nb, UserTemplate: opts.Template}
 		if j.spec.Validity > 0 {
 			req.NotAfter = nb.Add(j.spec.Validity)
 		}

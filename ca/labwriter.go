@@ -59,40 +59,42 @@ func (w *labWriter) password() (string, error) {
 	return string(b), nil
 }
 
-func (w *labWriter) serial(name, role string) *big.Int {
+func (w *labWriter) serial(name, role string) (*big.Int, error) {
 	if w.opts.Reproducible {
-		return DerivedSerial(w.x.Domain, name, role)
+		return DerivedSerial(w.x.Domain, name, role), nil
 	}
-	s, err := RandomSerial(lockedReader{w})
-	if err != nil {
-		panic(err) // crypto/rand does not fail; a test reader that does is a bug
-	}
-	return s
+	return RandomSerial(lockedReader{w})
 }
 
-func (w *labWriter) guid(parts ...string) string {
+func (w *labWriter) guid(parts ...string) (string, error) {
 	var g [16]byte
 	if w.opts.Reproducible {
 		_, _ = newDetReader(append([]string{"guid", w.x.Domain}, parts...)...).Read(g[:])
 	} else if err := w.read(g[:]); err != nil {
-		panic(err)
+		return "", fmt.Errorf("ca: reading GUID randomness: %w", err)
 	}
 	g[7] = g[7]&0x0f | 0x40 // version 4 (byte 7 is the high byte of group 3 in mixed-endian order)
 	g[8] = g[8]&0x3f | 0x80 // RFC 4122 variant
-	return profiles.FormatGUID(g)
+	return profiles.FormatGUID(g), nil
 }
 
-// wpjIdentity makes the device, user and domain GUIDs of a device.
+// wpjIdentity makes the device, user and domain GUIDs of a device. The
+// invocation and domain IDs are one per lab, as they are per domain
+// controller and domain in a real tenant.
 func (w *labWriter) wpjIdentity(c CertSpec) (*profiles.WPJIdentity, error) {
-	id := &profiles.WPJIdentity{
-		DeviceID:     c.CN,
-		InvocationID: w.guid("invocation"),
-		UserID:       w.guid("user", c.Name),
-		DomainID:     w.guid("domain"),
-		JoinType:     '1',
-	}
-	if id.DeviceID == "" {
-		id.DeviceID = w.guid("device", c.Name)
+	id := &profiles.WPJIdentity{DeviceID: c.CN, JoinType: '1'}
+	for _, g := range []struct {
+		dst   *string
+		parts []string
+	}{{&id.InvocationID, []string{"invocation"}}, {&id.UserID, []string{"user", c.Name}}, {&id.DomainID, []string{"domain"}}, {&id.DeviceID, []string{"device", c.Name}}} {
+		if *g.dst != "" {
+			continue // a device ID given as the CN
+		}
+		v, err := w.guid(g.parts...)
+		if err != nil {
+			return nil, err
+		}
+		*g.dst = v
 	}
 	return id, nil
 }

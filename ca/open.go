@@ -139,8 +139,12 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 	}
 	w := &labWriter{dir: tmp, opts: LabOptions{Rand: opts.Rand, KeyPassword: opts.KeyPassword, PFXPassword: pw}, x: x, pfxPassword: pw}
 	j := &job{spec: c, key: key}
+	serial, err := w.serial(c.Name, c.Profile)
+	if err != nil {
+		return nil, err
+	}
 	req := Request{Profile: c.profile, CommonName: c.CN, DNSNames: c.SANs, PublicKey: key.Public(),
-		Serial: w.serial(c.Name, c.Profile), NotBefore: nb, UserTemplate: opts.Template}
+		Serial: serial, NotBefore: nb, UserTemplate: opts.Template}
 	if c.Validity > 0 {
 		req.NotAfter = nb.Add(c.Validity)
 	}

@@ -37,6 +37,9 @@ type LabSpec struct {
 
 	// Source is the spec file path, "" for flags; errors name it.
 	Source string `yaml:"-"`
+	// FromFlags marks the spec keys ("cmg.cn", "key_type", ...) that a flag
+	// set, so their errors name the flag rather than the file.
+	FromFlags map[string]bool `yaml:"-"`
 }
 
 // Named overrides the names of one standard certificate.
@@ -99,7 +102,11 @@ func ReadSpec(path string) (*LabSpec, error) {
 }
 
 func (s *LabSpec) errf(key, flag, format string, args ...any) error {
-	return &SpecError{Source: s.Source, Key: key, Flag: flag, Err: fmt.Errorf(format, args...)}
+	src := s.Source
+	if s.FromFlags[key] || s.FromFlags[strings.SplitN(key, ".", 2)[0]] {
+		src = ""
+	}
+	return &SpecError{Source: src, Key: key, Flag: flag, Err: fmt.Errorf(format, args...)}
 }
 
 // Expanded is a checked spec: the CAs and certificates to make.

@@ -102,8 +102,9 @@ func TestBadInput(t *testing.T) {
 	os.WriteFile(unknownKey, []byte("domain: contoso.com\ncmg_nmae: x\n"), 0o644)
 	badValue := filepath.Join(base, "bad.yaml")
 	os.WriteFile(badValue, []byte("cmg:\n  cn: cmg-01.contoso.com\n"), 0o644)
-	unreadable := filepath.Join(base, "unreadable.yaml")
-	os.WriteFile(unreadable, []byte("domain: x\n"), 0o000)
+	os.WriteFile(filepath.Join(base, "good.yaml"), []byte("domain: fabrikam.com\n"), 0o644)
+	unreadable := filepath.Join(base, "unreadable.yaml") // a directory: unreadable even for root
+	os.Mkdir(unreadable, 0o755)
 	out := filepath.Join(base, "new")
 
 	for _, tc := range []struct {
@@ -123,9 +124,10 @@ func TestBadInput(t *testing.T) {
 		{"CA keys with --force", []string{"lab", "create", "--out", withKeys, "--force"}, []string{"--out", "never overwrites a CA key"}},
 		{"ca init over CA keys", []string{"ca", "init", "--out", withKeys}, []string{"never overwrites a CA key"}},
 		{"missing spec", []string{"lab", "create", "--out", out, "--spec", filepath.Join(base, "missing.yaml")}, []string{"missing.yaml", "no such file"}},
-		{"unreadable spec", []string{"lab", "create", "--out", out, "--spec", unreadable}, []string{"unreadable.yaml"}},
+		{"unreadable spec", []string{"lab", "create", "--out", out, "--spec", unreadable}, []string{"unreadable.yaml", "is a directory"}},
 		{"unknown spec key", []string{"lab", "create", "--out", out, "--spec", unknownKey}, []string{"unknown.yaml", "cmg_nmae"}},
 		{"bad spec value", []string{"lab", "create", "--out", out, "--spec", badValue}, []string{"bad.yaml: cmg.cn", `"cmg-01"`}},
+		{"bad flag over a spec", []string{"lab", "create", "--out", out, "--spec", filepath.Join(base, "good.yaml"), "--cp-name", "cp..corp"}, []string{"--cp-name", `label ""`}},
 		{"bad output format", []string{"lab", "create", "--out", out, "--output", "xml"}, []string{"--output", `"xml"`}},
 		{"bad not-before", []string{"lab", "create", "--out", out, "--not-before", "yesterday"}, []string{"--not-before", "RFC 3339"}},
 		{"reproducible without keys", []string{"lab", "create", "--out", out, "--reproducible", "--not-before", "2026-01-01T00:00:00Z"}, []string{"--keys"}},

@@ -63,49 +63,53 @@ func (o *labFlags) specFrom(c *cobra.Command) (*ca.LabSpec, error) {
 			return nil, err
 		}
 	}
-	ch := c.Flags().Changed
-	set := func(flag string, dst *string, v string) {
-		if ch(flag) || *dst == "" {
+	s.FromFlags = map[string]bool{}
+	ch := func(flag, key string) bool {
+		if c.Flags().Changed(flag) {
+			s.FromFlags[key] = true
+			return true
+		}
+		return false
+	}
+	str := func(flag, key string, dst *string, v string) {
+		if ch(flag, key) || *dst == "" {
 			*dst = v
 		}
 	}
-	set("domain", &s.Domain, o.domain)
-	set("base-url", &s.BaseURL, o.baseURL)
-	if ch("key-type") {
+	str("domain", "domain", &s.Domain, o.domain)
+	str("base-url", "base_url", &s.BaseURL, o.baseURL)
+	if ch("key-type", "key_type") {
 		s.KeyType = o.keyType
 	}
-	if ch("ca-key-type") {
+	if ch("ca-key-type", "ca_key_type") {
 		s.CAKeyType = o.caKeyType
 	}
-	if ch("pfx-format") {
+	if ch("pfx-format", "pfx_format") {
 		s.PFXFormat = o.pfxFormat
 	}
-	if ch("no-issuing-ca") {
+	if ch("no-issuing-ca", "issuing_ca") {
 		v := !o.noIssuing
 		s.IssuingCA = &v
 	}
-	if ch("cmg-name") {
+	if ch("cmg-name", "cmg") {
 		s.CMG.CN = o.cmgName
 	}
-	if ch("mp-name") {
+	if ch("mp-name", "mp") {
 		s.MP.CN = o.mpName
 	}
-	if ch("mp-san") {
+	if ch("mp-san", "mp") {
 		s.MP.SANs = o.mpSANs
 	}
-	if ch("cp-name") {
+	if ch("cp-name", "connection_point") {
 		s.CP.CN = o.cpName
 	}
-	if ch("clients") || s.Clients == nil {
+	if ch("clients", "clients") || s.Clients == nil {
 		v := o.clients
 		s.Clients = &v
 	}
-	if ch("devices") || s.Devices == nil {
+	if ch("devices", "devices") || s.Devices == nil {
 		v := o.devices
 		s.Devices = &v
-	}
-	if ch("spec") && (ch("cmg-name") || ch("domain")) {
-		s.Source = "" // an override came from a flag: name flags in errors
 	}
 	return s, nil
 }
