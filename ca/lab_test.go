@@ -169,7 +169,7 @@ func TestLabURLsAndWPJLayout(t *testing.T) {
 	}
 	iss, _ := m.Find("issuing-ca")
 	ic := readCert(t, dir, iss.Files.Cert)
-	if !slices.Equal(ic.CRLDistributionPoints, []string{"http://pki.contoso.com:8080/crl/root-ca.crl"}) || len(ic.OCSPServer) != 0 {
+	if !slices.Equal(ic.CRLDistributionPoints, []string{"http://pki.contoso.com:8080/crl/root-ca.crl"}) || !slices.Equal(ic.OCSPServer, []string{"http://pki.contoso.com:8080/ocsp"}) {
 		t.Errorf("issuing CA: CDP %v OCSP %v", ic.CRLDistributionPoints, ic.OCSPServer)
 	}
 
@@ -375,5 +375,23 @@ func TestReadManifestSchema(t *testing.T) {
 	var m Manifest
 	if err := json.Unmarshal([]byte(`{"schema":"cmgpki/lab/v1","cas":[],"certificates":[]}`), &m); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestProgressAndPassword(t *testing.T) {
+	var progress bytes.Buffer
+	n := 25
+	dir, m := makeLab(t, &LabSpec{Clients: &n}, LabOptions{Progress: &progress})
+	out := progress.String()
+	if !strings.Contains(out, "Progress: keys 32/32") || !strings.Contains(out, "Progress: certificates 29/29") {
+		t.Errorf("progress:\n%s", out)
+	}
+	pw, _ := certio.ReadSecretFile(filepath.Join(dir, m.PFXPasswordFile))
+	if len(pw) != 24 || strings.ContainsAny(string(pw), "0O1lI") {
+		t.Errorf("generated password %d characters, or with ambiguous ones", len(pw))
+	}
+	iss, _ := m.Find("issuing-ca")
+	if c := readCert(t, dir, iss.Files.Cert); !slices.Equal(c.OCSPServer, []string{"http://127.0.0.1:8080/ocsp"}) {
+		t.Errorf("issuing CA OCSP URL %v", c.OCSPServer)
 	}
 }

@@ -48,15 +48,23 @@ func (w *labWriter) password() (string, error) {
 	if w.opts.PFXPassword != "" {
 		return w.opts.PFXPassword, nil
 	}
+	// 24 characters from 57 unambiguous ones (about 140 bits), by rejection
+	// sampling so every character is equally likely.
 	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-	b := make([]byte, 24)
-	if err := w.read(b); err != nil {
-		return "", fmt.Errorf("ca: generating PFX password: %w", err)
+	const limit = 256 - 256%len(alphabet)
+	out := make([]byte, 0, 24)
+	var b [32]byte
+	for len(out) < 24 {
+		if err := w.read(b[:]); err != nil {
+			return "", fmt.Errorf("ca: generating PFX password: %w", err)
+		}
+		for _, c := range b {
+			if int(c) < limit && len(out) < 24 {
+				out = append(out, alphabet[int(c)%len(alphabet)])
+			}
+		}
 	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b), nil
+	return string(out), nil
 }
 
 func (w *labWriter) serial(name, role string) (*big.Int, error) {

@@ -125,10 +125,17 @@ func (s *SQLiteStore) RecordBatch(ctx context.Context, rs []Record) error {
 		return fmt.Errorf("crl: store: %w", err)
 	}
 	defer stmt.Close()
+	var inserted int64
 	for _, r := range rs {
-		if _, err := stmt.ExecContext(ctx, r.Issuer, SerialHex(r.Serial), r.Subject, r.Role, r.NotAfter.Unix(), gen); err != nil {
+		res, err := stmt.ExecContext(ctx, r.Issuer, SerialHex(r.Serial), r.Subject, r.Role, r.NotAfter.Unix(), gen)
+		if err != nil {
 			return fmt.Errorf("crl: recording %s %x: %w", r.Issuer, r.Serial, err)
 		}
+		n, _ := res.RowsAffected()
+		inserted += n
+	}
+	if inserted == 0 {
+		return nil // nothing new: leave the generation alone (rollback)
 	}
 	return tx.Commit()
 }

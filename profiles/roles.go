@@ -49,7 +49,7 @@ func init() {
 		Keys:       KeySpec{Spec: Spec{Cite: lint.Cite(lint.SrcPKIReq, "General requirements: SHA-2, RSA keys")}, Allowed: allKeys, Default: RSA2048},
 		Names:      NameSpec{Spec: Spec{Cite: lint.Cite(lint.SrcRFC5280, "4.1.2.6 Subject: CA certificates carry a non-empty subject")}, Rule: NamesCAOnly},
 		Validity:   ValiditySpec{Default: 5 * year},
-		Revocation: RevocationSpec{Spec: Spec{Cite: citeCDPBakedIn}, CDP: true, AIA: true},
+		Revocation: RevocationSpec{Spec: Spec{Cite: citeCDPBakedIn}, CDP: true, AIA: true, OCSP: true},
 		PFX:        PFXSpec{Needed: false},
 	})
 	define(&Profile{
