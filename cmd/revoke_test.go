@@ -132,3 +132,14 @@ func TestStoreImportAndRecord(t *testing.T) {
 		t.Errorf("a certificate issued into a lab with a store was not recorded: %s", r.errOut)
 	}
 }
+
+// An operational failure (a corrupt store) is exit 3 with a message naming the file.
+func TestCorruptStoreIsOperationalError(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	runCmd(t, nil, "lab", "create", "--out", dir, "--devices", "0")
+	os.WriteFile(filepath.Join(dir, "revocation.db"), []byte("this is not a database, not at all, no"), 0o600)
+	r := runCmd(t, nil, "revoke", "--lab", dir, "--cert", filepath.Join(dir, "certs", "client01.crt"))
+	if r.code != ExitFailure || !strings.Contains(r.errOut, "revocation.db") || !strings.Contains(r.errOut, "not a database") {
+		t.Errorf("exit %d, want 3 naming the store:\n%s", r.code, r.errOut)
+	}
+}
