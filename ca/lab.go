@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/big"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -71,13 +70,12 @@ type Lab struct {
 	Authorities map[string]*Authority
 }
 
+// job is one leaf of the lab on its way through key, signature and files.
 type job struct {
-	spec   CertSpec
-	key    crypto.Signer
-	serial *big.Int
-	cert   *x509.Certificate
-	wpj    *profiles.WPJIdentity
-	entry  Entry
+	spec  CertSpec
+	key   crypto.Signer
+	cert  *x509.Certificate
+	entry Entry
 }
 
 // CreateLab makes a whole lab in a temporary directory beside opts.Out and

@@ -304,8 +304,9 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		Status     string              `json:"status"`
 		Generation int64               `json:"store_generation"`
+		Requests   int64               `json:"requests"` // served since start, this one excluded
 		CRLs       map[string]crlState `json:"crls"`
-	}{Status: "ok", CRLs: map[string]crlState{}}
+	}{Status: "ok", Requests: h.requests.Load(), CRLs: map[string]crlState{}}
 	code := http.StatusOK
 	if h.store != nil {
 		g, err := h.store.Generation(r.Context())

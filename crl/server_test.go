@@ -261,11 +261,12 @@ func TestCRLAndCAOverHTTP(t *testing.T) {
 	}
 	resp, body = get(t, srv.URL+"/healthz", nil)
 	var hz struct {
-		Status string                     `json:"status"`
-		CRLs   map[string]json.RawMessage `json:"crls"`
+		Status   string                     `json:"status"`
+		Requests int64                      `json:"requests"`
+		CRLs     map[string]json.RawMessage `json:"crls"`
 	}
-	if err := json.Unmarshal(body, &hz); err != nil || hz.Status != "ok" || len(hz.CRLs) != 3 {
-		t.Errorf("healthz: %v %s", err, body)
+	if err := json.Unmarshal(body, &hz); err != nil || resp.StatusCode != 200 || hz.Status != "ok" || len(hz.CRLs) != 3 || hz.Requests != 5 { // the five requests above
+		t.Errorf("healthz: HTTP %d %v %s", resp.StatusCode, err, body)
 	}
 	// Published files match what is served.
 	onDisk, err := x509ReadCRL(filepath.Join(fx.lab.Dir, "crl", "issuing-ca.crl"))
