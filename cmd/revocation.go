@@ -304,8 +304,11 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 		return err
 	}
 	h := crl.NewHandler(crl.HandlerConfig{Responder: resp, Store: st, Clock: f.Clock, Issuers: issuers, BasePath: base.Path, AccessLog: f.IO.ErrOut})
+	// CRLs first (clients need them at once); OCSP pre-signing of every
+	// known certificate runs in the background after the listener opens,
+	// and until it is done a response is signed on first request.
 	u := &crl.Updater{Store: st, Clock: f.Clock, Issuers: issuers, Validity: o.crlValidity,
-		PublishDir: filepath.Join(o.lab, "crl"), Handler: h, Responder: resp, Log: f.IO.ErrOut}
+		PublishDir: filepath.Join(o.lab, "crl"), Handler: h, Log: f.IO.ErrOut}
 	if _, err := u.RunOnce(ctx); err != nil {
 		return err
 	}
@@ -327,7 +330,17 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	if _, port, _ := net.SplitHostPort(ln.Addr().String()); port != basePort {
 		fmt.Fprintf(f.IO.ErrOut, "Warning: the certificates' URLs point at %s, but this server listens on port %s; clients reach it only through a forward\n", lab.Manifest.BaseURL, port)
 	}
-	go u.Run(ctx, o.poll)
+	go func() {
+		start := time.Now()
+		n, err := resp.Refresh(ctx)
+		if err != nil {
+			fmt.Fprintf(f.IO.ErrOut, "Warning: pre-signing OCSP responses: %v\n", err)
+		} else {
+			fmt.Fprintf(f.IO.ErrOut, "Note: pre-signed %d OCSP responses in %s\n", n, time.Since(start).Round(time.Millisecond))
+		}
+		u.Responder = resp // from now on every update refreshes OCSP too
+		u.Run(ctx, o.poll)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
