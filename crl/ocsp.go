@@ -288,6 +288,12 @@ func (r *Responder) Refresh(ctx context.Context) (signed int, err error) {
 		}
 	}
 	for _, k := range stale {
+		r.mu.RLock()
+		cur := r.cache[k]
+		r.mu.RUnlock()
+		if cur != nil && now.Before(refreshAt(cur)) {
+			continue // re-signed above because its record changed
+		}
 		ri := r.issuerNamed(k.issuer)
 		serial, _ := ParseSerial(k.serial)
 		if ri == nil || serial == nil {

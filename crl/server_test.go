@@ -282,3 +282,23 @@ func x509ReadCRL(path string) (*x509.RevocationList, error) {
 	}
 	return x509.ParseRevocationList(b)
 }
+
+// A response that is both stale and changed is signed once per Refresh.
+func TestRefreshSignsOnce(t *testing.T) {
+	fx := newFixture(t, "", NewMemStore(), &labSpecNoLeaves)
+	_, _, u, r := fx.server(t)
+	leaf := fx.cert(t, "mp-https")
+	fx.clk.Add(13 * time.Hour) // every cached response is past half its validity
+	fx.store.Revoke(context.Background(), "", leaf.SerialNumber, fx.clk.Now(), ocsp.Superseded)
+	var cached int
+	r.mu.RLock()
+	cached = len(r.cache)
+	r.mu.RUnlock()
+	before := r.Signed()
+	if _, err := u.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Signed() - before; got != int64(cached) {
+		t.Errorf("Refresh signed %d responses for %d cached ones", got, cached)
+	}
+}
