@@ -6,13 +6,16 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,8 +39,9 @@ const PFXPasswordFile = "pfx-password.txt"
 type LabOptions struct {
 	// Out is the lab directory; it must not exist unless Force is set.
 	Out string
-	// Force replaces an existing Out, except one holding CA keys (a CA key is
-	// never overwritten; delete the directory yourself).
+	// Force replaces an existing Out, but only a lab made by cmgpki that
+	// holds no CA key at any depth and nothing cmgpki did not write (say, a
+	// lab whose CA keys were moved away); anything else is refused.
 	Force bool
 	// Reproducible derives serials, GUIDs and PFX randomness from the spec
 	// and requires NotBefore and Keys.Dir, so two runs give byte-identical
@@ -311,24 +315,19 @@ func issuerOf(m *Manifest, name string) string {
 
 func labCAName(domain, what string) string { return domain + " " + what }
 
-// checkOut refuses an existing output directory unless force is set, and
-// always refuses one that holds CA keys.
+// checkOut refuses an existing output directory unless force is set and
+// the directory may be replaced (see replaceable).
 func checkOut(out string, force bool) error {
 	if out == "" {
 		return &SpecError{Flag: "--out", Err: errors.New("no output directory given")}
 	}
-	fi, err := os.Stat(out)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(out); errors.Is(err, fs.ErrNotExist) {
 		return nil
-	}
-	if err != nil {
+	} else if err != nil {
 		return &SpecError{Flag: "--out", Err: err}
 	}
-	if !fi.IsDir() {
-		return &SpecError{Flag: "--out", Err: fmt.Errorf("%s exists and is not a directory", out)}
-	}
-	if keys, _ := filepath.Glob(filepath.Join(out, "ca", "*.key")); len(keys) > 0 {
-		return &SpecError{Flag: "--out", Err: fmt.Errorf("%s holds CA keys (%s); cmgpki never overwrites a CA key, remove the directory yourself to replace it", out, filepath.Base(keys[0]))}
+	if err := replaceable(out); err != nil {
+		return &SpecError{Flag: "--out", Err: err}
 	}
 	if !force {
 		return &SpecError{Flag: "--out", Err: fmt.Errorf("%s already exists; pass --force to replace it", out)}
@@ -336,21 +335,160 @@ func checkOut(out string, force bool) error {
 	return nil
 }
 
-// replaceDir renames tmp to out, moving an existing out aside first.
+// replaceable reports why --force must not replace dir, or nil. Only a lab
+// made by cmgpki whose CA keys are gone may be replaced: dir must be a real
+// directory (not a symbolic link) with a manifest.json of the lab schema,
+// hold no CA key at any depth (a *.key file in any directory named "ca", or
+// a CA key file named by any manifest.json below dir), and hold nothing but
+// the files cmgpki writes into a lab. cmgpki never deletes what it did not
+// make, nor a CA key.
+func replaceable(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link; cmgpki replaces only a lab directory it made", dir)
+	case !fi.IsDir():
+		return fmt.Errorf("%s exists and is not a directory", dir)
+	}
+	caKey, other, err := scanForCAKeys(dir)
+	if err != nil {
+		return fmt.Errorf("inspecting %s: %w", dir, err)
+	}
+	if caKey != "" {
+		return fmt.Errorf("%s holds the CA key %s; cmgpki never overwrites a CA key or deletes one: move the key away or remove the directory yourself", dir, caKey)
+	}
+	m, err := ReadManifest(dir)
+	if errors.Is(err, ErrNotLab) {
+		return fmt.Errorf("%s already exists and is not a cmgpki lab: no %s; --force replaces only a lab made by cmgpki", dir, ManifestFile)
+	}
+	if err != nil {
+		return fmt.Errorf("%s already exists and is not a cmgpki lab this version can replace: %w", dir, err)
+	}
+	known := labFiles(m)
+	for _, p := range other {
+		rel, _ := filepath.Rel(dir, p)
+		if !known[filepath.ToSlash(rel)] {
+			return fmt.Errorf("%s holds %s, which cmgpki did not make; --force replaces only a lab made by cmgpki, so move it away first", dir, p)
+		}
+	}
+	return nil
+}
+
+// scanForCAKeys walks dir without following symbolic links and returns the
+// first CA key found (any *.key file in a directory named "ca", or any CA
+// key a manifest.json at any depth names, that exists inside dir) and every
+// other path below dir.
+func scanForCAKeys(dir string) (caKey string, paths []string, err error) {
+	root := filepath.Clean(dir)
+	inside := func(p string) bool {
+		rel, err := filepath.Rel(root, p)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == root {
+			return nil
+		}
+		paths = append(paths, p)
+		if d.Type().IsRegular() && strings.HasSuffix(d.Name(), ".key") && filepath.Base(filepath.Dir(p)) == "ca" {
+			caKey = p
+			return filepath.SkipAll
+		}
+		if d.Type().IsRegular() && d.Name() == ManifestFile {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			var m struct {
+				CAs []struct {
+					Files struct {
+						Key string `json:"key"`
+					} `json:"files"`
+				} `json:"cas"`
+			}
+			if json.Unmarshal(b, &m) != nil {
+				return nil // not a manifest: the *.key rule still applies
+			}
+			for _, e := range m.CAs {
+				if e.Files.Key == "" {
+					continue
+				}
+				k := filepath.Join(filepath.Dir(p), filepath.FromSlash(e.Files.Key))
+				if _, err := os.Lstat(k); err == nil && inside(k) {
+					caKey = k
+					return filepath.SkipAll
+				}
+			}
+		}
+		return nil
+	})
+	return caKey, paths, err
+}
+
+// labFiles lists, relative to the lab root and slash-separated, every file
+// and directory cmgpki writes into a lab.
+func labFiles(m *Manifest) map[string]bool {
+	known := map[string]bool{ManifestFile: true, "import-windows.ps1": true, PFXPasswordFile: true,
+		"ca": true, "certs": true, "crl": true, revocationStore: true}
+	for _, s := range []string{"-wal", "-shm", "-journal"} {
+		known[revocationStore+s] = true
+	}
+	if m.PFXPasswordFile != "" {
+		known[path.Clean(m.PFXPasswordFile)] = true
+	}
+	for _, e := range append(append([]Entry{}, m.CAs...), m.Certificates...) {
+		for _, f := range []string{e.Files.Cert, e.Files.Chain, e.Files.DER, e.Files.Key, e.Files.PFX} {
+			if f != "" {
+				known[path.Clean(f)] = true
+			}
+		}
+	}
+	for _, e := range m.CAs {
+		known["crl/"+e.Name+".crl"], known["crl/"+e.Name+".pem"] = true, true
+	}
+	return known
+}
+
+// revocationStore is the file name of the lab's revocation store (crl.StoreFile;
+// ca does not import crl).
+const revocationStore = "revocation.db"
+
+// replaceDir renames tmp to out. With force, an existing out is first
+// renamed aside, checked again there (nothing can change it under a name
+// only this process knows), and removed only after the new lab is in place;
+// on any failure the old directory is put back.
 func replaceDir(tmp, out string, force bool) error {
-	if _, err := os.Stat(out); err == nil {
-		if !force {
-			return &SpecError{Flag: "--out", Err: fmt.Errorf("%s appeared while the lab was being made", out)}
+	if _, err := os.Lstat(out); err != nil {
+		if err := os.Rename(tmp, out); err != nil {
+			return fmt.Errorf("ca: renaming lab into %s: %w", out, err)
 		}
-		old := tmp + ".old"
-		if err := os.Rename(out, old); err != nil {
-			return fmt.Errorf("ca: moving %s aside: %w", out, err)
+		return nil
+	}
+	if !force {
+		return &SpecError{Flag: "--out", Err: fmt.Errorf("%s appeared while the lab was being made", out)}
+	}
+	old := tmp + ".old"
+	if err := os.Rename(out, old); err != nil {
+		return fmt.Errorf("ca: moving %s aside: %w", out, err)
+	}
+	if err := replaceable(old); err != nil {
+		if rerr := os.Rename(old, out); rerr != nil {
+			return fmt.Errorf("ca: %s changed while the lab was being made (%v) and could not be put back from %s: %w", out, err, old, rerr)
 		}
-		defer os.RemoveAll(old)
+		return &SpecError{Flag: "--out", Err: fmt.Errorf("%s changed while the lab was being made: %w", out, err)}
 	}
 	if err := os.Rename(tmp, out); err != nil {
+		if rerr := os.Rename(old, out); rerr != nil {
+			return fmt.Errorf("ca: renaming lab into %s: %w (and putting the old lab back from %s failed: %v)", out, err, old, rerr)
+		}
 		return fmt.Errorf("ca: renaming lab into %s: %w", out, err)
 	}
+	os.RemoveAll(old) // only what replaceable allowed: a lab cmgpki made, without CA keys
 	return nil
 }
 

@@ -120,7 +120,7 @@ func TestBadInput(t *testing.T) {
 		{"wildcard in the wrong place", []string{"lab", "create", "--out", out, "--cmg-name", "cmg.*.contoso.com"}, []string{"--cmg-name", "whole leftmost label"}},
 		{"wildcard on a role without", []string{"issue", "pki-client", "--lab", withKeys, "--name", "c", "--cn", "*.contoso.com"}, []string{"does not allow wildcards"}},
 		{"CMG prefix with a dash", []string{"lab", "create", "--out", out, "--cmg-name", "cmg-01.contoso.com"}, []string{"--cmg-name", `first label "cmg-01" must be 3-24 lower-case letters and digits, no dash`}},
-		{"existing output directory", []string{"lab", "create", "--out", existing}, []string{"--out", "already exists; pass --force"}},
+		{"existing output directory", []string{"lab", "create", "--out", existing}, []string{"--out", "already exists and is not a cmgpki lab: no manifest.json"}},
 		{"CA keys with --force", []string{"lab", "create", "--out", withKeys, "--force"}, []string{"--out", "never overwrites a CA key"}},
 		{"ca init over CA keys", []string{"ca", "init", "--out", withKeys}, []string{"never overwrites a CA key"}},
 		{"missing spec", []string{"lab", "create", "--out", out, "--spec", filepath.Join(base, "missing.yaml")}, []string{"missing.yaml", "no such file"}},
@@ -173,21 +173,6 @@ func TestBadInput(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(filepath.Join(withKeys, "ca", "root-ca.key")); !bytes.Equal(after, keyBefore) {
 		t.Error("a CA key was overwritten")
-	}
-}
-
-func TestForceReplacesAnExistingNonCADirectory(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "lab")
-	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, "old.txt"), []byte("old"), 0o644)
-	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--force", "--devices", "0"); r.code != ExitOK {
-		t.Fatalf("exit %d: %s", r.code, r.errOut)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "old.txt")); err == nil {
-		t.Error("--force kept the old contents")
-	}
-	if _, err := ca.ReadManifest(dir); err != nil {
-		t.Error(err)
 	}
 }
 

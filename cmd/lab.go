@@ -26,13 +26,13 @@ type labFlags struct {
 
 func (o *labFlags) register(c *cobra.Command, full bool) {
 	fl := c.Flags()
-	fl.StringVar(&o.out, "out", "cmg-lab", "lab directory to create (must not exist unless --force)")
+	fl.StringVar(&o.out, "out", "cmg-lab", "lab directory to create (must not exist; see --force)")
 	fl.StringVar(&o.domain, "domain", "contoso.com", "DNS domain of the lab names")
 	fl.StringVar(&o.baseURL, "base-url", "http://127.0.0.1:8080", "http base URL baked into CDP, AIA and OCSP; point it at a host clients reach")
 	fl.StringVar(&o.keyType, "key-type", "", "key type of every certificate: rsa2048 (default), rsa3072, rsa4096, p256, p384; refused where a profile forbids it")
 	fl.StringVar(&o.caKeyType, "ca-key-type", "", "key type of the CAs (default: --key-type)")
 	fl.BoolVar(&o.noIssuing, "no-issuing-ca", false, "sign leaves with the root directly (no issuing CA)")
-	fl.BoolVar(&o.force, "force", false, "replace an existing output directory (never one holding CA keys)")
+	fl.BoolVar(&o.force, "force", false, "replace an existing lab made by cmgpki, only if it holds no CA key at any depth and no file cmgpki did not write")
 	fl.BoolVar(&o.reproducible, "reproducible", false, "byte-identical PEM/DER/manifest across runs: needs --keys and --not-before; serials and GUIDs derive from the spec")
 	fl.StringVar(&o.keysDir, "keys", "", "directory of reusable keys (generated on first use, reused after)")
 	fl.StringVar(&o.notBefore, "not-before", "", "notBefore of every certificate, RFC 3339 (default: now less 10 minutes)")

@@ -1,0 +1,167 @@
+package cmd
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cmgpki/cmgpki/ca"
+)
+
+// TestForceNeverDestroysWhatItDidNotMake is the data-loss case of issue 6:
+// mkdir p; lab create --out p/mylab; echo x > p/main.go; lab create --out p
+// --force. The nested lab's CA key and the unrelated file survive, exit 2.
+func TestForceNeverDestroysWhatItDidNotMake(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "p")
+	if err := os.Mkdir(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mylab := filepath.Join(p, "mylab")
+	if r := runCmd(t, nil, "lab", "create", "--out", mylab, "--devices", "0"); r.code != ExitOK {
+		t.Fatalf("lab create: %s", r.errOut)
+	}
+	key := filepath.Join(mylab, "ca", "root-ca.key")
+	keyBefore, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mainGo := filepath.Join(p, "main.go")
+	os.WriteFile(mainGo, []byte("x\n"), 0o644)
+
+	r := runCmd(t, nil, "lab", "create", "--out", p, "--force", "--devices", "0")
+	if r.code != ExitUsage {
+		t.Errorf("exit %d, want 2; stderr:\n%s", r.code, r.errOut)
+	}
+	for _, want := range []string{"--out", "holds the CA key", filepath.Join("mylab", "ca")} {
+		if !strings.Contains(r.errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.errOut)
+		}
+	}
+	if b, err := os.ReadFile(key); err != nil || !bytes.Equal(b, keyBefore) {
+		t.Errorf("the nested lab's CA key did not survive: %v", err)
+	}
+	if b, err := os.ReadFile(mainGo); err != nil || string(b) != "x\n" {
+		t.Errorf("the unrelated file did not survive: %v", err)
+	}
+	if _, err := ca.ReadManifest(mylab); err != nil {
+		t.Errorf("the nested lab's manifest did not survive: %v", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(p), ".cmgpki-lab-*"))
+	if len(left) > 0 {
+		t.Errorf("temporary directories left: %v", left)
+	}
+}
+
+// TestForceRefusals: --force replaces only a lab cmgpki made and holding no
+// CA key; each refusal is exit 2, names what was found, and changes nothing.
+func TestForceRefusals(t *testing.T) {
+	base := t.TempDir()
+	// A lab whose CA keys were moved away, then something else added.
+	keyless := func(name string) string {
+		d := filepath.Join(base, name)
+		if r := runCmd(t, nil, "ca", "init", "--out", d); r.code != ExitOK {
+			t.Fatalf("ca init: %s", r.errOut)
+		}
+		keys, _ := filepath.Glob(filepath.Join(d, "ca", "*.key"))
+		for _, k := range keys {
+			os.Remove(k)
+		}
+		return d
+	}
+	nonLab := filepath.Join(base, "nonlab")
+	os.Mkdir(nonLab, 0o755)
+	os.WriteFile(filepath.Join(nonLab, "keep.txt"), []byte("keep"), 0o644)
+
+	extra := keyless("extra")
+	os.WriteFile(filepath.Join(extra, "notes.txt"), []byte("mine"), 0o644)
+
+	// A CA key elsewhere than ca/, named by a nested manifest.
+	nested := keyless("nested")
+	inner := filepath.Join(nested, "certs", "inner")
+	os.MkdirAll(filepath.Join(inner, "keys"), 0o755)
+	os.WriteFile(filepath.Join(inner, "manifest.json"), []byte(`{"schema":"cmgpki/lab/v1","cas":[{"name":"root-ca","files":{"key":"keys/root.key"}}]}`), 0o644)
+	os.WriteFile(filepath.Join(inner, "keys", "root.key"), []byte("KEY"), 0o600)
+
+	withKeys := filepath.Join(base, "withkeys")
+	if r := runCmd(t, nil, "ca", "init", "--out", withKeys); r.code != ExitOK {
+		t.Fatalf("ca init: %s", r.errOut)
+	}
+	file := filepath.Join(base, "file")
+	os.WriteFile(file, []byte("file"), 0o644)
+	link := filepath.Join(base, "link")
+	if err := os.Symlink(keyless("target"), link); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name, out string
+		want      []string
+		survives  string
+	}{
+		{"not a lab", nonLab, []string{"not a cmgpki lab: no manifest.json"}, filepath.Join(nonLab, "keep.txt")},
+		{"lab with a file cmgpki did not make", extra, []string{"notes.txt", "did not make"}, filepath.Join(extra, "notes.txt")},
+		{"CA key named by a nested manifest", nested, []string{"holds the CA key", filepath.Join("inner", "keys", "root.key")}, filepath.Join(inner, "keys", "root.key")},
+		{"lab with CA keys", withKeys, []string{"holds the CA key", filepath.Join("withkeys", "ca") + string(filepath.Separator), "never overwrites a CA key"}, filepath.Join(withKeys, "ca", "root-ca.key")},
+		{"a file", file, []string{"is not a directory"}, file},
+		{"a symbolic link", link, []string{"symbolic link"}, filepath.Join(link, "manifest.json")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := os.ReadFile(tc.survives)
+			r := runCmd(t, nil, "lab", "create", "--out", tc.out, "--force", "--devices", "0", "--clients", "0")
+			if r.code != ExitUsage {
+				t.Errorf("exit %d, want 2; stderr:\n%s", r.code, r.errOut)
+			}
+			for _, w := range append([]string{"--out"}, tc.want...) {
+				if !strings.Contains(r.errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.errOut)
+				}
+			}
+			if after, err := os.ReadFile(tc.survives); err != nil || !bytes.Equal(after, before) {
+				t.Errorf("%s did not survive: %v", tc.survives, err)
+			}
+		})
+	}
+	left, _ := filepath.Glob(filepath.Join(base, ".cmgpki-lab-*"))
+	if len(left) > 0 {
+		t.Errorf("temporary directories left: %v", left)
+	}
+}
+
+// TestForceReplacesAKeylessLab: a lab cmgpki made whose CA keys were moved
+// away (with its store and CRLs) is what --force replaces.
+func TestForceReplacesAKeylessLab(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--devices", "0"); r.code != ExitOK {
+		t.Fatalf("lab create: %s", r.errOut)
+	}
+	if r := runCmd(t, nil, "crl", "--lab", dir); r.code != ExitOK {
+		t.Fatalf("crl: %s", r.errOut)
+	}
+	old, _ := ca.ReadManifest(dir)
+	keys, _ := filepath.Glob(filepath.Join(dir, "ca", "*.key"))
+	for _, k := range keys {
+		os.Remove(k)
+	}
+	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--force", "--devices", "0"); r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	m, err := ca.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.CAs[0].Serial == old.CAs[0].Serial {
+		t.Error("the lab was not replaced")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ca", "root-ca.key")); err != nil {
+		t.Errorf("the new lab has no CA key: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "crl")); err == nil {
+		t.Error("the old CRLs were kept")
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".cmgpki-lab-*"))
+	if len(left) > 0 {
+		t.Errorf("temporary directories left: %v", left)
+	}
+}
