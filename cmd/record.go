@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"time"
@@ -47,6 +48,30 @@ func openLabStore(ctx context.Context, dir string) (*crl.SQLiteStore, *ca.Manife
 		return nil, nil, err
 	}
 	return st, m, nil
+}
+
+// labKnowsSerial reports whether serial (under issuer, or any issuer when
+// issuer is "") may be in the lab's store: it is a non-root certificate of
+// the manifest, or the store already exists (then the store decides: it
+// may know certificates recorded by issue). It creates nothing, so a
+// revoke of an unknown serial leaves the lab as it was.
+func labKnowsSerial(dir, issuer string, serial *big.Int) (bool, error) {
+	if _, err := os.Stat(filepath.Join(dir, crl.StoreFile)); err == nil {
+		return true, nil
+	}
+	m, err := ca.ReadManifest(dir)
+	if err != nil {
+		return false, usageErr(fmt.Errorf("--lab: %w", err))
+	}
+	for _, e := range append(append([]ca.Entry{}, m.CAs...), m.Certificates...) {
+		if e.IssuerName == e.Name || (issuer != "" && e.IssuerName != issuer) {
+			continue // a root is not revoked through a CRL of its own
+		}
+		if s, err := crl.ParseSerial(e.Serial); err == nil && s.Cmp(serial) == 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // storeRecorder records issued certificates in an existing lab store.

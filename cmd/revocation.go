@@ -10,11 +10,14 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/cmgpki/cmgpki/ca"
 	"github.com/cmgpki/cmgpki/crl"
 	"github.com/cmgpki/cmgpki/internal/certio"
 )
@@ -107,6 +110,12 @@ func runRevoke(ctx context.Context, f *Factory, o *revokeOptions, unrevoke bool)
 			return usageErr(fmt.Errorf("--reason: %w", err))
 		}
 	}
+	notInLab := usageErr(fmt.Errorf("serial %s is not a certificate of lab %s (see manifest.json)", crl.SerialHex(serial), o.lab))
+	if known, err := labKnowsSerial(o.lab, o.issuer, serial); err != nil {
+		return err
+	} else if !known {
+		return notInLab // checked before the store is opened, so nothing is created
+	}
 	st, _, err := openLabStore(ctx, o.lab)
 	if err != nil {
 		return err
@@ -127,7 +136,7 @@ func runRevoke(ctx context.Context, f *Factory, o *revokeOptions, unrevoke bool)
 		return usageErr(err)
 	}
 	if errors.Is(err, crl.ErrNotFound) {
-		return usageErr(fmt.Errorf("serial %s is not a certificate of lab %s (see manifest.json)", crl.SerialHex(serial), o.lab))
+		return notInLab
 	}
 	if err != nil {
 		return err
@@ -287,13 +296,37 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	if err != nil {
 		return fmt.Errorf("%s: base_url: %w", o.lab, err)
 	}
-	listen := o.listen
+	// The listener comes first: a server that cannot listen writes nothing
+	// (no store, no CRL, no CRL number used up). Connections that arrive
+	// while the CRLs are made wait in the listen backlog.
+	listen, from := o.listen, "--listen "+o.listen
 	if listen == "" {
 		listen = base.Host
 		if base.Port() == "" {
 			listen += ":80"
 		}
+		from = "lab base URL " + lab.Manifest.BaseURL
 	}
+	if err := checkListenAddr(listen); err != nil {
+		if o.listen == "" {
+			return usageErr(fmt.Errorf("%s: %s: %w (give --listen)", filepath.Join(o.lab, ca.ManifestFile), from, err))
+		}
+		return usageErr(fmt.Errorf("--listen %q: %w", o.listen, err))
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		var dns *net.DNSError
+		if errors.As(err, &dns) && dns.IsNotFound {
+			return usageErr(fmt.Errorf("%s: %w", from, err))
+		}
+		return fmt.Errorf("%s: %w", from, err) // in use, no permission: operational
+	}
+	serving := false
+	defer func() {
+		if !serving {
+			ln.Close()
+		}
+	}()
 	st, _, err := openLabStore(ctx, o.lab)
 	if err != nil {
 		return err
@@ -304,18 +337,15 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 		return err
 	}
 	h := crl.NewHandler(crl.HandlerConfig{Responder: resp, Store: st, Clock: f.Clock, Issuers: issuers, BasePath: base.Path, AccessLog: f.IO.ErrOut})
-	// CRLs first (clients need them at once); OCSP pre-signing of every
-	// known certificate runs in the background after the listener opens,
-	// and until it is done a response is signed on first request.
+	// CRLs before serving (clients need them at once); OCSP pre-signing of
+	// every known certificate runs in the background once serving, and
+	// until it is done a response is signed on first request.
 	u := &crl.Updater{Store: st, Clock: f.Clock, Issuers: issuers, Validity: o.crlValidity,
 		PublishDir: filepath.Join(o.lab, "crl"), Handler: h, Log: f.IO.ErrOut}
 	if _, err := u.RunOnce(ctx); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return usageErr(fmt.Errorf("--listen %s: %w", listen, err))
-	}
+	serving = true
 	// The hot path allocates little, but at tens of thousands of requests a
 	// second GC pauses show in p99; trade some memory (a few MB here) for
 	// fewer collections.
@@ -358,4 +388,33 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	h.Close() // flush the access log
 	fmt.Fprintln(f.IO.ErrOut, "Note: server stopped")
 	return err
+}
+
+// checkListenAddr checks the syntax of a listen address, HOST:PORT, where
+// HOST is empty, an IP address or a DNS name, so a typo is an input error
+// before anything is resolved or bound.
+func checkListenAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want HOST:PORT, for example 127.0.0.1:8080: %w", err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	if host == "" || net.ParseIP(strings.SplitN(host, "%", 2)[0]) != nil {
+		return nil
+	}
+	if len(host) > 253 {
+		return fmt.Errorf("host %q is longer than 253 characters", host)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		ok := len(l) > 0 && len(l) <= 63 && l[0] != '-' && l[len(l)-1] != '-'
+		for _, r := range l {
+			ok = ok && (r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+		}
+		if !ok {
+			return fmt.Errorf("host %q is not an IP address or DNS name (label %q)", host, l)
+		}
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,5 +165,112 @@ func TestForceReplacesAKeylessLab(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".cmgpki-lab-*"))
 	if len(left) > 0 {
 		t.Errorf("temporary directories left: %v", left)
+	}
+}
+
+// TestServeThatCannotListenWritesNothing: serve binds before it touches the
+// store, so a port in use (exit 3) or a bad --listen (exit 2) writes no
+// store, no CRL and uses up no CRL number; without --listen the error is
+// reported against the lab's base URL, not a flag the user did not give.
+func TestServeThatCannotListenWritesNothing(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	addr := busy.Addr().String()
+	base := t.TempDir()
+	fresh := filepath.Join(base, "fresh")     // no store yet
+	withCRL := filepath.Join(base, "withcrl") // store and CRL number 1
+	for _, d := range []string{fresh, withCRL} {
+		if r := runCmd(t, nil, "ca", "init", "--out", d, "--base-url", "http://"+addr); r.code != ExitOK {
+			t.Fatalf("ca init: %s", r.errOut)
+		}
+	}
+	if r := runCmd(t, nil, "crl", "--lab", withCRL); r.code != ExitOK {
+		t.Fatalf("crl: %s", r.errOut)
+	}
+	crlFile := filepath.Join(withCRL, "crl", "issuing-ca.crl")
+	crlBefore, _ := os.ReadFile(crlFile)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code ExitCode
+		want []string
+		not  string
+	}{
+		{"port in use, from the base URL", nil, ExitFailure, []string{"lab base URL http://" + addr, "address already in use"}, "--listen"},
+		{"port in use, from --listen", []string{"--listen", addr}, ExitFailure, []string{"--listen " + addr, "address already in use"}, ""},
+		{"no port", []string{"--listen", "nonsense"}, ExitUsage, []string{`--listen "nonsense"`, "HOST:PORT"}, ""},
+		{"bad port", []string{"--listen", "127.0.0.1:99999"}, ExitUsage, []string{"--listen", `port "99999"`}, ""},
+		{"bad host", []string{"--listen", "no_such host:8080"}, ExitUsage, []string{"--listen", "not an IP address or DNS name"}, ""},
+	} {
+		for _, dir := range []string{fresh, withCRL} {
+			t.Run(tc.name+"/"+filepath.Base(dir), func(t *testing.T) {
+				r := runCmd(t, nil, append([]string{"serve", "--lab", dir}, tc.args...)...)
+				if r.code != tc.code {
+					t.Errorf("exit %d, want %d; stderr:\n%s", r.code, tc.code, r.errOut)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(r.errOut, w) {
+						t.Errorf("stderr lacks %q:\n%s", w, r.errOut)
+					}
+				}
+				if tc.not != "" && strings.Contains(r.errOut, tc.not) {
+					t.Errorf("stderr blames %s, which was not given:\n%s", tc.not, r.errOut)
+				}
+			})
+		}
+	}
+	for _, p := range []string{filepath.Join(fresh, "revocation.db"), filepath.Join(fresh, "crl")} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("a serve that could not listen created %s", p)
+		}
+	}
+	if after, _ := os.ReadFile(crlFile); !bytes.Equal(after, crlBefore) {
+		t.Error("a serve that could not listen rewrote the CRL")
+	}
+	r := runCmd(t, nil, "crl", "--lab", withCRL, "--output", "json")
+	var got struct {
+		CRLs []struct {
+			Issuer string `json:"issuer"`
+			Number int64  `json:"number"`
+		} `json:"crls"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
+		t.Fatalf("crl JSON: %v\n%s%s", err, r.out, r.errOut)
+	}
+	for _, c := range got.CRLs {
+		if c.Number != 2 {
+			t.Errorf("CRL %s number %d after failed serves, want 2: CRL numbers were used up", c.Issuer, c.Number)
+		}
+	}
+}
+
+// TestRevokeUnknownSerialCreatesNoStore: an unknown serial is an input
+// error (exit 2) and the lab has no revocation.db afterwards.
+func TestRevokeUnknownSerialCreatesNoStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	if r := runCmd(t, nil, "ca", "init", "--out", dir); r.code != ExitOK {
+		t.Fatalf("ca init: %s", r.errOut)
+	}
+	m, _ := ca.ReadManifest(dir)
+	for _, args := range [][]string{
+		{"revoke", "--lab", dir, "--serial", "abcdef"},
+		{"unrevoke", "--lab", dir, "--serial", "abcdef"},
+		{"revoke", "--lab", dir, "--serial", m.CAs[0].Serial}, // the root: not revocable by its own CRL
+		{"revoke", "--lab", dir, "--serial", m.CAs[1].Serial, "--issuer", "wpj-ca"},
+	} {
+		r := runCmd(t, nil, args...)
+		if r.code != ExitUsage || !strings.Contains(r.errOut, "is not a certificate of lab") {
+			t.Errorf("%v: exit %d, want 2; stderr:\n%s", args, r.code, r.errOut)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "revocation.db")); err == nil {
+			t.Fatalf("%v created revocation.db", args)
+		}
+	}
+	if r := runCmd(t, nil, "revoke", "--lab", dir, "--serial", m.CAs[1].Serial); r.code != ExitOK {
+		t.Errorf("revoking the issuing CA: exit %d\n%s", r.code, r.errOut)
 	}
 }
