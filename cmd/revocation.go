@@ -208,7 +208,7 @@ before it is written, as DIR/crl/NAME.crl (DER) and NAME.pem.
 				return err
 			}
 			defer st.Close()
-			u := &crl.Updater{Store: st, Clock: f.Clock, Issuers: issuers, Validity: o.validity, PublishDir: filepath.Join(o.lab, "crl")}
+			u := &crl.Updater{Store: st, Clock: f.Clock, Issuers: issuers, Validity: o.validity, PublishDir: filepath.Join(o.lab, "crl"), SignAll: true}
 			made, err := u.RunOnce(c.Context())
 			if err != nil {
 				return err

@@ -2,14 +2,23 @@ package cmd
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cmgpki/cmgpki/ca"
+	"github.com/cmgpki/cmgpki/crl"
+	"github.com/cmgpki/cmgpki/internal/clock"
+	"github.com/cmgpki/cmgpki/internal/pkitest"
 )
 
 // TestForceNeverDestroysWhatItDidNotMake is the data-loss case of issue 6:
@@ -273,4 +282,88 @@ func TestRevokeUnknownSerialCreatesNoStore(t *testing.T) {
 	if r := runCmd(t, nil, "revoke", "--lab", dir, "--serial", m.CAs[1].Serial); r.code != ExitOK {
 		t.Errorf("revoking the issuing CA: exit %d\n%s", r.code, r.errOut)
 	}
+}
+
+// TestCRLWhileServeRuns: "cmgpki crl" while serve runs leaves the file on
+// disk, GET /crl/NAME.crl and /healthz on the same CRL number within the
+// poll interval (serve adopts the CRL the crl command saved in the store),
+// and a later revocation keeps them together.
+func TestCRLWhileServeRuns(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--devices", "0"); r.code != ExitOK {
+		t.Fatalf("lab create: %s", r.errOut)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var errOut syncBuffer
+	f := &Factory{IO: IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut},
+		Clock: clock.Fixed(pkitest.At), Rand: rand.Reader, Getenv: func(string) string { return "" }}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, f, &serveOptions{lab: dir, listen: "127.0.0.1:0", poll: 100 * time.Millisecond,
+			crlValidity: crl.DefaultCRLValidity, ocspValidity: crl.DefaultOCSPValidity}, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v\n%s", err, errOut.String())
+	}
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+
+	numbers := func() (disk, get, health string) {
+		der, _ := os.ReadFile(filepath.Join(dir, "crl", "issuing-ca.crl"))
+		if rl, err := x509.ParseRevocationList(der); err == nil {
+			disk = rl.Number.String()
+		}
+		if resp, err := http.Get("http://" + addr + "/crl/issuing-ca.crl"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if rl, err := x509.ParseRevocationList(body); err == nil {
+				get = rl.Number.String()
+			}
+		}
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			var h struct {
+				CRLs map[string]struct {
+					Number string `json:"number"`
+				} `json:"crls"`
+			}
+			json.NewDecoder(resp.Body).Decode(&h)
+			resp.Body.Close()
+			health = h.CRLs["issuing-ca"].Number
+		}
+		return
+	}
+	agree := func(what, want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			disk, get, health := numbers()
+			if disk == want && get == want && health == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: disk %q, GET %q, /healthz %q; want all %q", what, disk, get, health, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	agree("after start", "1")
+	r := runCmd(t, nil, "crl", "--lab", dir)
+	if r.code != ExitOK {
+		t.Fatalf("crl: %s", r.errOut)
+	}
+	agree("after cmgpki crl", "2")
+	m, _ := ca.ReadManifest(dir)
+	e, _ := m.Find("client01")
+	if r := runCmd(t, nil, "revoke", "--lab", dir, "--serial", e.Serial); r.code != ExitOK {
+		t.Fatalf("revoke: %s", r.errOut)
+	}
+	agree("after a revocation", "3")
 }

@@ -15,13 +15,14 @@ type MemStore struct {
 	recs map[string]*Record // issuer + "/" + serial hex
 	gen  int64
 	nums map[string]int64
+	crls map[string]StoredCRL
 }
 
 var _ Store = (*MemStore)(nil)
 
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
-	return &MemStore{recs: map[string]*Record{}, nums: map[string]int64{}}
+	return &MemStore{recs: map[string]*Record{}, nums: map[string]int64{}, crls: map[string]StoredCRL{}}
 }
 
 func memKey(issuer string, s *big.Int) string { return issuer + "/" + SerialHex(s) }
@@ -145,6 +146,30 @@ func (m *MemStore) NextCRLNumber(_ context.Context, issuer string) (*big.Int, er
 	defer m.mu.Unlock()
 	m.nums[issuer]++
 	return big.NewInt(m.nums[issuer]), nil
+}
+
+// SaveCRL keeps c as the latest CRL of issuer unless a newer one is kept.
+func (m *MemStore) SaveCRL(_ context.Context, issuer string, c StoredCRL) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.crls[issuer]; ok && old.Number.Cmp(c.Number) >= 0 {
+		return fmt.Errorf("crl: saving CRL %s of %s (store has %s): %w", c.Number, issuer, old.Number, ErrStaleCRL)
+	}
+	c.DER = append([]byte(nil), c.DER...)
+	c.Number = new(big.Int).Set(c.Number)
+	m.crls[issuer] = c
+	return nil
+}
+
+// LatestCRL returns the latest CRL of issuer if newer than newerThan.
+func (m *MemStore) LatestCRL(_ context.Context, issuer string, newerThan *big.Int) (StoredCRL, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.crls[issuer]
+	if !ok || (newerThan != nil && c.Number.Cmp(newerThan) <= 0) {
+		return StoredCRL{}, false, nil
+	}
+	return c, true, nil
 }
 
 // Close does nothing.

@@ -5,14 +5,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -388,6 +392,13 @@ func (l *accessLog) close() {
 
 // Updater keeps CRLs and OCSP responses current: RunOnce does one unit of
 // work (cmgpki crl calls it once; serve calls it in a loop).
+//
+// The store keeps the latest signed CRL of each issuer (SaveCRL), and every
+// CRL is saved there before it is written to PublishDir or served. RunOnce
+// first adopts a CRL in the store newer than the one it has (signed by
+// another process: cmgpki crl, or another serve on the same store), so the
+// file on disk, the store and every server agree on the CRL number within
+// one poll.
 type Updater struct {
 	Store    Store
 	Clock    clock.Clock
@@ -397,22 +408,26 @@ type Updater struct {
 	PublishDir string
 	Handler    *Handler   // receives every CRL; may be nil
 	Responder  *Responder // refreshed on every run; may be nil
-	Log        io.Writer  // one line per regenerated CRL; may be nil
+	Log        io.Writer  // one line per new or adopted CRL; may be nil
+	// SignAll makes RunOnce sign a new CRL for every issuer even when the
+	// current one is fresh (the crl command). False signs only what is due.
+	SignAll bool
 
 	mu      sync.Mutex
-	lastGen int64
 	current map[string]*CRL
+	covers  map[string]int64 // store generation each current CRL covers
 }
 
-// RunOnce regenerates each CRL that has none yet, whose issuer's records
-// changed since the last run, or that has passed two thirds of its
-// validity (so clients never see it expire), then refreshes OCSP responses.
+// RunOnce adopts any newer CRL from the store, then signs a new CRL for each
+// issuer that has none yet, whose records changed since its CRL was made,
+// or whose CRL has passed two thirds of its validity (so clients never see
+// it expire), then refreshes OCSP responses. It returns the CRLs it signed
+// or adopted.
 func (u *Updater) RunOnce(ctx context.Context) ([]*CRL, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.current == nil {
-		u.current = map[string]*CRL{}
-		u.lastGen = -1
+		u.current, u.covers = map[string]*CRL{}, map[string]int64{}
 	}
 	now := u.Clock.Now()
 	gen, err := u.Store.Generation(ctx)
@@ -421,46 +436,133 @@ func (u *Updater) RunOnce(ctx context.Context) ([]*CRL, error) {
 	}
 	var made []*CRL
 	for _, iss := range u.Issuers {
-		cur := u.current[iss.Name]
-		due := cur == nil || !now.Before(cur.ThisUpdate.Add(cur.NextUpdate.Sub(cur.ThisUpdate)*2/3))
-		if !due && gen != u.lastGen {
-			changed, err := u.Store.ChangedSince(ctx, iss.Name, u.lastGen)
+		var c *CRL
+		if !u.SignAll {
+			if c, err = u.adopt(ctx, iss); err != nil {
+				return made, err
+			}
+		}
+		if cur := u.current[iss.Name]; c == nil && u.due(ctx, iss, cur, now, gen) {
+			if c, err = Generate(ctx, u.Store, iss, now, u.Validity); err != nil {
+				return made, err
+			}
+			err := u.Store.SaveCRL(ctx, iss.Name, StoredCRL{Number: c.Number, DER: c.DER, Gen: gen})
+			if errors.Is(err, ErrStaleCRL) {
+				// Another process saved a newer CRL since: serve that one.
+				if c, err = u.adopt(ctx, iss); err == nil && c == nil {
+					err = fmt.Errorf("crl: %s: the store reported a newer CRL and then none", iss.Name)
+				}
+			} else if err == nil {
+				u.covers[iss.Name] = gen
+				u.logf("Note: CRL %s number %s, %d entries, next update %s\n", iss.Name, c.Number, c.Entries, c.NextUpdate.Format(time.RFC3339))
+			}
 			if err != nil {
 				return made, err
 			}
-			for _, r := range changed {
-				// A revocation, or a change that may be a released hold.
-				due = due || r.Status == Revoked || cur.Entries > 0
-			}
 		}
-		if !due {
+		if c == nil {
 			continue
 		}
-		c, err := Generate(ctx, u.Store, iss, now, u.Validity)
-		if err != nil {
-			return made, err
-		}
-		if u.PublishDir != "" {
-			if _, err := Publish(u.PublishDir, c, iss); err != nil {
-				return made, err
-			}
-		}
+		// Installed even if writing the file fails, so this server never
+		// falls behind the store; the error is reported.
+		perr := u.publish(c, iss)
 		if u.Handler != nil {
 			u.Handler.SetCRL(c)
 		}
 		u.current[iss.Name] = c
 		made = append(made, c)
-		if u.Log != nil {
-			fmt.Fprintf(u.Log, "Note: CRL %s number %s, %d entries, next update %s\n", iss.Name, c.Number, c.Entries, c.NextUpdate.Format(time.RFC3339))
+		if perr != nil {
+			return made, perr
 		}
 	}
-	u.lastGen = gen
 	if u.Responder != nil {
 		if _, err := u.Responder.Refresh(ctx); err != nil {
 			return made, err
 		}
 	}
 	return made, nil
+}
+
+// adopt returns the store's CRL of iss if it is newer than the current one,
+// checked as a CRL of iss (signature, IDP) before it is used; nil if there
+// is none. One that fails the check is logged and ignored: the next CRL
+// signed here replaces it in the store.
+func (u *Updater) adopt(ctx context.Context, iss Issuer) (*CRL, error) {
+	var have *big.Int
+	if cur := u.current[iss.Name]; cur != nil {
+		have = cur.Number
+	}
+	sc, ok, err := u.Store.LatestCRL(ctx, iss.Name, have)
+	if err != nil || !ok {
+		return nil, err
+	}
+	c, err := parseStored(sc.DER, iss)
+	if err != nil {
+		u.logf("Warning: ignoring the CRL %s of %s in the store: %v\n", sc.Number, iss.Name, err)
+		return nil, nil
+	}
+	u.covers[iss.Name] = sc.Gen
+	u.logf("Note: CRL %s number %s, %d entries, next update %s (from the store)\n", iss.Name, c.Number, c.Entries, c.NextUpdate.Format(time.RFC3339))
+	return c, nil
+}
+
+// parseStored checks a CRL from the store as the publish check does and
+// returns it as a CRL.
+func parseStored(der []byte, iss Issuer) (*CRL, error) {
+	if err := Check(der, iss, nil); err != nil {
+		return nil, err
+	}
+	rl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		return nil, fmt.Errorf("crl: %s: %w", iss.Name, err)
+	}
+	return &CRL{Issuer: iss.Name, Number: rl.Number, ThisUpdate: rl.ThisUpdate, NextUpdate: rl.NextUpdate,
+		Entries: len(rl.RevokedCertificateEntries), DER: der, checked: true}, nil
+}
+
+// due reports whether iss needs a new CRL.
+func (u *Updater) due(ctx context.Context, iss Issuer, cur *CRL, now time.Time, gen int64) bool {
+	if u.SignAll || cur == nil || !now.Before(cur.ThisUpdate.Add(cur.NextUpdate.Sub(cur.ThisUpdate)*2/3)) {
+		return true
+	}
+	if gen == u.covers[iss.Name] {
+		return false
+	}
+	changed, err := u.Store.ChangedSince(ctx, iss.Name, u.covers[iss.Name])
+	if err != nil {
+		return true // Generate will report the store's error
+	}
+	for _, r := range changed {
+		// A revocation, or a change that may be a released hold.
+		if r.Status == Revoked || cur.Entries > 0 {
+			return true
+		}
+	}
+	u.covers[iss.Name] = gen // nothing up to gen changes this CRL
+	return false
+}
+
+// publish writes c to PublishDir unless the file there already holds it
+// (the process that signed it wrote it).
+func (u *Updater) publish(c *CRL, iss Issuer) error {
+	if u.PublishDir == "" {
+		return nil
+	}
+	path := filepath.Join(u.PublishDir, iss.Name+".crl")
+	if old, err := os.ReadFile(path); err == nil {
+		if n, err := crlNumber(old); err == nil && n.Cmp(c.Number) == 0 && bytes.Equal(old, c.DER) {
+			c.File = path
+			return nil
+		}
+	}
+	_, err := Publish(u.PublishDir, c, iss)
+	return err
+}
+
+func (u *Updater) logf(format string, args ...any) {
+	if u.Log != nil {
+		fmt.Fprintf(u.Log, format, args...)
+	}
 }
 
 // Run calls RunOnce every poll until ctx ends; errors are logged and retried.

@@ -13,7 +13,9 @@ import (
 )
 
 // SchemaVersion is the store schema this build writes (PRAGMA user_version).
-const SchemaVersion = 1
+// Version 2 added the crls table (the latest signed CRL of each issuer); a
+// version 1 store is migrated on open.
+const SchemaVersion = 2
 
 // StoreFile is the store's file name inside a lab directory.
 const StoreFile = "revocation.db"
@@ -85,6 +87,11 @@ func (s *SQLiteStore) migrate(ctx context.Context) error {
 		`CREATE INDEX IF NOT EXISTS certificates_gen ON certificates (issuer, gen)`,
 		`CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
 		`INSERT OR IGNORE INTO counters (name, value) VALUES ('generation', 0)`,
+		`CREATE TABLE IF NOT EXISTS crls (
+			issuer TEXT    PRIMARY KEY,
+			number TEXT    NOT NULL, -- decimal
+			gen    INTEGER NOT NULL, -- store generation the CRL covers
+			der    BLOB    NOT NULL)`,
 		fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion),
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
@@ -334,4 +341,64 @@ func (s *SQLiteStore) NextCRLNumber(ctx context.Context, issuer string) (*big.In
 		return nil, fmt.Errorf("crl: store: CRL number of %s: %w", issuer, err)
 	}
 	return big.NewInt(n), nil
+}
+
+// SaveCRL keeps c as the latest CRL of issuer, in one write transaction so
+// that two processes saving at once keep the higher number.
+func (s *SQLiteStore) SaveCRL(ctx context.Context, issuer string, c StoredCRL) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("crl: store: %w", err)
+	}
+	defer tx.Rollback()
+	var old string
+	switch err := tx.QueryRowContext(ctx, `SELECT number FROM crls WHERE issuer = ?`, issuer).Scan(&old); {
+	case err == sql.ErrNoRows:
+	case err != nil:
+		return fmt.Errorf("crl: store: CRL of %s: %w", issuer, err)
+	default:
+		if n, ok := new(big.Int).SetString(old, 10); ok && n.Cmp(c.Number) >= 0 {
+			return fmt.Errorf("crl: saving CRL %s of %s (store has %s): %w", c.Number, issuer, n, ErrStaleCRL)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO crls (issuer, number, gen, der) VALUES (?, ?, ?, ?)
+		ON CONFLICT (issuer) DO UPDATE SET number = excluded.number, gen = excluded.gen, der = excluded.der`,
+		issuer, c.Number.String(), c.Gen, c.DER); err != nil {
+		return fmt.Errorf("crl: store: saving CRL %s of %s: %w", c.Number, issuer, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("crl: store: saving CRL %s of %s: %w", c.Number, issuer, err)
+	}
+	return nil
+}
+
+// LatestCRL returns the latest CRL of issuer if its number is greater than
+// newerThan. The number is read first, so a poll that finds nothing new
+// reads no CRL bytes.
+func (s *SQLiteStore) LatestCRL(ctx context.Context, issuer string, newerThan *big.Int) (StoredCRL, bool, error) {
+	var num string
+	var gen int64
+	err := s.db.QueryRowContext(ctx, `SELECT number, gen FROM crls WHERE issuer = ?`, issuer).Scan(&num, &gen)
+	if err == sql.ErrNoRows {
+		return StoredCRL{}, false, nil
+	}
+	if err != nil {
+		return StoredCRL{}, false, fmt.Errorf("crl: store: CRL of %s: %w", issuer, err)
+	}
+	n, ok := new(big.Int).SetString(num, 10)
+	if !ok {
+		return StoredCRL{}, false, fmt.Errorf("crl: store: CRL of %s has number %q", issuer, num)
+	}
+	if newerThan != nil && n.Cmp(newerThan) <= 0 {
+		return StoredCRL{}, false, nil
+	}
+	c := StoredCRL{Number: n, Gen: gen}
+	err = s.db.QueryRowContext(ctx, `SELECT number, gen, der FROM crls WHERE issuer = ?`, issuer).Scan(&num, &c.Gen, &c.DER)
+	if err != nil {
+		return StoredCRL{}, false, fmt.Errorf("crl: store: CRL of %s: %w", issuer, err)
+	}
+	if c.Number, ok = new(big.Int).SetString(num, 10); !ok {
+		return StoredCRL{}, false, fmt.Errorf("crl: store: CRL of %s has number %q", issuer, num)
+	}
+	return c, true, nil
 }

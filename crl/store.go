@@ -18,6 +18,22 @@ var ErrNotFound = errors.New("no such certificate in the store")
 // certificateHold: RFC 5280 5.3.1 makes it permanent.
 var ErrFinal = errors.New("revocation is final; only certificateHold can be released (RFC 5280 5.3.1)")
 
+// ErrStaleCRL is returned by SaveCRL when the store already holds a CRL of
+// the issuer with the same or a higher number (another process signed one
+// meanwhile).
+var ErrStaleCRL = errors.New("the store holds a CRL with the same or a higher number")
+
+// StoredCRL is the latest signed CRL of an issuer as the store keeps it, so
+// that every process (cmgpki crl, each cmgpki serve) serves and publishes
+// the same CRL.
+type StoredCRL struct {
+	Number *big.Int
+	DER    []byte
+	// Gen is the store generation read before the CRL's entries were: every
+	// change at or below it is in the CRL.
+	Gen int64
+}
+
 // Status is a certificate's revocation status in the store.
 type Status int
 
@@ -85,6 +101,12 @@ type Store interface {
 	// NextCRLNumber returns a CRL number for issuer strictly greater than
 	// every number handed out before, across processes.
 	NextCRLNumber(ctx context.Context, issuer string) (*big.Int, error)
+	// SaveCRL keeps c as the latest CRL of issuer, unless the store holds one
+	// whose number is the same or higher: then it returns ErrStaleCRL.
+	SaveCRL(ctx context.Context, issuer string, c StoredCRL) error
+	// LatestCRL returns the latest CRL saved for issuer if its number is
+	// greater than newerThan (nil: any); ok is false when there is none.
+	LatestCRL(ctx context.Context, issuer string, newerThan *big.Int) (c StoredCRL, ok bool, err error)
 	Close() error
 }
 
