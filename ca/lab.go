@@ -343,6 +343,7 @@ func checkOut(out string, force bool) error {
 // the files cmgpki writes into a lab. cmgpki never deletes what it did not
 // make, nor a CA key.
 func replaceable(dir string) error {
+	dir = filepath.Clean(dir) // "link/" would follow a symbolic link
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		return err
@@ -463,6 +464,7 @@ const revocationStore = "revocation.db"
 // only this process knows), and removed only after the new lab is in place;
 // on any failure the old directory is put back.
 func replaceDir(tmp, out string, force bool) error {
+	out = filepath.Clean(out)
 	if _, err := os.Lstat(out); err != nil {
 		if err := os.Rename(tmp, out); err != nil {
 			return fmt.Errorf("ca: renaming lab into %s: %w", out, err)

@@ -180,7 +180,8 @@ by serial, a strictly increasing CRL number, thisUpdate now and nextUpdate
 now + --validity, an IssuingDistributionPoint equal to the certificates' CDP,
 signed by the CA itself (Windows rejects CRLs signed by a separate CRL-signing
 certificate). Each CRL is parsed back and checked (signature, number, IDP)
-before it is written, as DIR/crl/NAME.crl (DER) and NAME.pem.
+before it is written, as DIR/crl/NAME.crl (DER) and NAME.pem, and kept in
+the lab's store, from which a running "cmgpki serve" serves it within its poll.
 
 ` + exitCodesHelp,
 		Example: "  cmgpki crl --lab cmg-lab\n  cmgpki crl --lab cmg-lab --validity 24h --output json",
@@ -254,7 +255,9 @@ func newServeCmd(f *Factory) *cobra.Command {
 OCSP responses are pre-signed and cached (re-signed when a record changes or
 at half their validity), signed by the CA or by its delegated ocsp-signer if
 the lab has one. CRLs are regenerated before two thirds of their validity and
-within --poll of a revocation made by another process ("cmgpki revoke").
+within --poll of a revocation made by another process ("cmgpki revoke");
+a newer CRL signed by "cmgpki crl" is served (and is on disk) within --poll.
+The listener is opened first: a server that cannot listen writes nothing.
 Each request is logged on stderr. SIGINT or SIGTERM shuts down gracefully.
 
 The certificates carry the lab's base URL; --listen must be where that URL

@@ -367,3 +367,26 @@ func TestCRLWhileServeRuns(t *testing.T) {
 	}
 	agree("after a revocation", "3")
 }
+
+// TestForceOverASymlinkWithTrailingSlash: "link/" names the link, not the
+// directory it points at.
+func TestForceOverASymlinkWithTrailingSlash(t *testing.T) {
+	base := t.TempDir()
+	target := filepath.Join(base, "target")
+	if r := runCmd(t, nil, "ca", "init", "--out", target); r.code != ExitOK {
+		t.Fatalf("ca init: %s", r.errOut)
+	}
+	keys, _ := filepath.Glob(filepath.Join(target, "ca", "*.key"))
+	for _, k := range keys {
+		os.Remove(k)
+	}
+	link := filepath.Join(base, "link")
+	os.Symlink(target, link)
+	r := runCmd(t, nil, "ca", "init", "--out", link+string(filepath.Separator), "--force")
+	if r.code != ExitUsage || !strings.Contains(r.errOut, "symbolic link") {
+		t.Errorf("exit %d, want 2 naming the symbolic link:\n%s", r.code, r.errOut)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v", err)
+	}
+}
