@@ -13,6 +13,9 @@ import (
 	"time"
 )
 
+// OID is an ASN.1 object identifier, as used for extended key usages.
+type OID = asn1.ObjectIdentifier
+
 // Common extended key usages, for ChainOptions.Usages.
 var (
 	EKUServerAuth = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 1}
