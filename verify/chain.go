@@ -223,7 +223,7 @@ var reasonOrder = []Reason{ReasonMalformed, ReasonBadSignature, ReasonPartialCha
 
 func (p *path) chainError(res *ChainResult) *ChainError {
 	for _, r := range reasonOrder {
-		// The anchor's problems first for root trust, the leaf's first otherwise.
+		// Within a reason, the element nearest the leaf is reported.
 		for i := range p.path {
 			for k, rr := range p.reasons[i] {
 				if rr == r {
@@ -343,6 +343,8 @@ func (b *builder) issuers(c *x509.Certificate) []*x509.Certificate {
 			continue
 		}
 		if len(c.AuthorityKeyId) > 0 && len(p.SubjectKeyId) > 0 && !bytes.Equal(c.AuthorityKeyId, p.SubjectKeyId) {
+			b.reject("%s: candidate issuer %s: subject key identifier %X does not match the authority key identifier %X",
+				displayName(c), displayName(p), p.SubjectKeyId, c.AuthorityKeyId)
 			continue
 		}
 		out = append(out, p)

@@ -19,7 +19,7 @@ func (b *builder) evaluate(chain []*x509.Certificate, anchored bool) *path {
 	if !anchored {
 		c := chain[last]
 		if isSelfIssued(c) {
-			if _, err := checkSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature, c); err == nil {
+			if b.sig(c, c).err == nil {
 				p.add(last, TrustIsUntrustedRoot, ReasonUntrustedRoot, "self-signed root %s is not in the trusted root store", displayName(c))
 			} else {
 				p.add(last, TrustIsPartialChain, ReasonPartialChain, "no issuer found for %s (issuer %q) in the intermediates or roots", displayName(c), c.Issuer.String())
@@ -154,9 +154,7 @@ func (b *builder) checkStructure(p *path, i int, c *x509.Certificate, ci *certIn
 	if _, ok := ci.ext[oidAKI]; !ok {
 		selfSigned := isSelfIssued(c)
 		if selfSigned {
-			if _, err := checkSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature, c); err != nil {
-				selfSigned = false
-			}
+			selfSigned = b.sig(c, c).err == nil
 		}
 		if !selfSigned {
 			p.add(i, TrustInvalidExtension, ReasonMalformed, "no authority key identifier (RFC 5280 4.2.1.1)")
