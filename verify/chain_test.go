@@ -472,3 +472,77 @@ func TestParseUsage(t *testing.T) {
 }
 
 func asn1Marshal(v any) ([]byte, error) { return asn1.Marshal(v) }
+
+func crlWithExt(t *testing.T, issuer *node, ext ...pkix.Extension) *x509.RevocationList {
+	t.Helper()
+	tmpl := &x509.RevocationList{Number: big.NewInt(9), ThisUpdate: at.Add(-time.Hour), NextUpdate: at.Add(time.Hour), ExtraExtensions: ext}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, issuer.cert, issuer.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rl
+}
+
+// The IDP of a CRL limits what it covers: a CRL for another distribution
+// point, or one for CA certificates only, does not answer for the leaf.
+func TestChainCRLScope(t *testing.T) {
+	p := newPKI(t)
+	lt := leafTmpl("cmg.contoso.com", "cmg.contoso.com")
+	lt.CRLDistributionPoints = []string{"http://pki.contoso.com/issuing.crl"}
+	leaf := issue(t, lt, p.ica, nil)
+	idp := func(content []byte) pkix.Extension {
+		return pkix.Extension{Id: []int{2, 5, 29, 28}, Critical: true, Value: tlv(0x30, content)}
+	}
+	uriIDP := func(u string) pkix.Extension { return idp(tlv(0xa0, tlv(0xa0, tlv(0x86, []byte(u))))) }
+	for _, tc := range []struct {
+		name   string
+		crl    *x509.RevocationList
+		detail string
+	}{
+		{"same_dp", crlWithExt(t, p.ica, uriIDP("http://pki.contoso.com/issuing.crl")), ""},
+		{"other_dp", crlWithExt(t, p.ica, uriIDP("http://pki.contoso.com/other.crl")), "does not include the certificate's CDP"},
+		{"ca_only", crlWithExt(t, p.ica, idp(tlv(0x82, []byte{0xff}))), "onlyContainsCACerts"},
+		{"unknown_critical", crlWithExt(t, p.ica, pkix.Extension{Id: []int{1, 3, 6, 1, 4, 1, 55738, 1}, Critical: true, Value: []byte{5, 0}}), "unsupported critical extension"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := p.opts()
+			o.Revocation, o.CRLs = RevocationEndCert, []*x509.RevocationList{tc.crl}
+			r, err := Chain(leaf.cert, o)
+			if tc.detail == "" {
+				wantOK(t, r, err, "cmg.contoso.com <- Contoso Issuing <- Contoso Root")
+				return
+			}
+			wantErr(t, r, err, ReasonRevocationOffline, WinRevocationOffline, tc.detail)
+		})
+	}
+}
+
+func TestChainUnknownCriticalExtension(t *testing.T) {
+	p := newPKI(t)
+	lt := leafTmpl("cmg.contoso.com", "cmg.contoso.com")
+	lt.ExtraExtensions = []pkix.Extension{{Id: []int{1, 3, 6, 1, 4, 1, 55738, 666, 1}, Critical: true, Value: []byte{5, 0}}}
+	leaf := issue(t, lt, p.ica, nil)
+	r, err := Chain(leaf.cert, p.opts())
+	wantErr(t, r, err, ReasonInvalidExtension, WinCritical, "unsupported critical extension 1.3.6.1.4.1.55738.666.1")
+	if !r.Elements[0].Status.Has(TrustHasNotSupportedCriticalExt) {
+		t.Fatal(r.Elements[0].Status)
+	}
+}
+
+// AD CS Application Policies restrict usages like an EKU (guess: Windows
+// honours them; windows-trust.md section 1).
+func TestChainApplicationPolicies(t *testing.T) {
+	root := issue(t, caTmpl("Contoso Root"), nil, nil)
+	tmpl := caTmpl("Contoso Client CA")
+	// SEQUENCE { SEQUENCE { OID clientAuth } }
+	oid, _ := asn1.Marshal(EKUClientAuth)
+	tmpl.ExtraExtensions = []pkix.Extension{{Id: []int{1, 3, 6, 1, 4, 1, 311, 21, 10}, Value: tlv(0x30, tlv(0x30, oid))}}
+	ica := issue(t, tmpl, root, nil)
+	leaf := issue(t, leafTmpl("cmg.contoso.com", "cmg.contoso.com"), ica, nil)
+	r, err := Chain(leaf.cert, pki{root, ica, leaf}.opts())
+	wantErr(t, r, err, ReasonWrongUsage, WinWrongUsage, "application policies (clientAuth) do not allow serverAuth")
+}

@@ -19,6 +19,11 @@
 // keyCertSign on issuers, pathLenConstraint, validity of every element,
 // unknown critical extensions, EKU nesting through the whole path.
 //
+// Chain does not process certificate policies (no policy tree, no
+// requireExplicitPolicy): policy extensions are accepted as known. Key sizes
+// and algorithms are not chain failures (Windows' chain minimum is RSA-1024);
+// they are requirement findings for the rules.
+//
 // Chain does not fetch anything: no AIA fetching and no CDP or OCSP download.
 // Revocation is checked only against the CRLs in ChainOptions.CRLs, and a
 // certificate without a usable CRL is "revocation offline", as on a client
