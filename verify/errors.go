@@ -100,7 +100,7 @@ type ChainError struct {
 	Detail   string            `json:"detail"`
 	Windows  WindowsError      `json:"windows"`
 	Fix      string            `json:"fix"`
-	Rejected []string          `json:"rejected,omitempty"`
+	Rejected []string          `json:"-"` // also in ChainResult.Rejected
 }
 
 func (e *ChainError) Error() string {
