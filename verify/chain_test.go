@@ -239,6 +239,9 @@ func TestChainCNOnlyName(t *testing.T) {
 	leaf := issue(t, leafTmpl("mp.contoso.com"), ica, nil) // no SAN
 	o := pki{root, ica, leaf}.opts()
 	o.Name = "MP.contoso.com"
+	if err := goVerify(root, ica, leaf, "mp.contoso.com"); err == nil {
+		t.Fatal("crypto/x509 matched the CN; the test no longer shows the divergence")
+	}
 	r, err := Chain(leaf.cert, o)
 	wantOK(t, r, err, "mp.contoso.com <- Contoso Issuing <- Contoso Root")
 	if r.Name.MatchedBy != "cn_fallback" || len(r.Warnings) != 1 || r.Warnings[0].Code != "cn_fallback" ||
@@ -417,6 +420,9 @@ func TestChainDirectoryNameConstraints(t *testing.T) {
 	tmpl.ExtraExtensions = []pkix.Extension{dnConstraint(t, pkix.Name{Organization: []string{"Contoso"}})}
 	ica := issue(t, tmpl, root, nil)
 	leaf := issue(t, leafTmpl("cmg.contoso.com", "cmg.contoso.com"), ica, nil)
+	if err := goVerify(root, ica, leaf, "cmg.contoso.com"); err == nil {
+		t.Fatal("crypto/x509 accepted the DirectoryName constraint; the test no longer shows the divergence")
+	}
 	r, err := Chain(leaf.cert, pki{root, ica, leaf}.opts())
 	wantOK(t, r, err, "cmg.contoso.com <- Contoso Constrained <- Contoso Root")
 
@@ -545,4 +551,14 @@ func TestChainApplicationPolicies(t *testing.T) {
 	leaf := issue(t, leafTmpl("cmg.contoso.com", "cmg.contoso.com"), ica, nil)
 	r, err := Chain(leaf.cert, pki{root, ica, leaf}.opts())
 	wantErr(t, r, err, ReasonWrongUsage, WinWrongUsage, "application policies (clientAuth) do not allow serverAuth")
+}
+
+// goVerify is crypto/x509's verdict on root -> ica -> leaf, for tests that
+// show where Chain departs from it.
+func goVerify(root, ica, leaf *node, name string) error {
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(root.cert)
+	inter.AddCert(ica.cert)
+	_, err := leaf.cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, DNSName: name})
+	return err
 }
