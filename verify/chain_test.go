@@ -314,8 +314,7 @@ func TestChainCrossSignedBacktracking(t *testing.T) {
 	expired.NotBefore, expired.NotAfter = at.AddDate(-3, 0, 0), at.AddDate(0, -1, 0)
 	icaOld := issue(t, expired, oldRoot, icaKey)
 	icaNew := issue(t, caTmpl("Contoso Issuing"), newRoot, icaKey)
-	leaf := issue(t, leafTmpl("cmg.contoso.com", "cmg.contoso.com"), icaNew, icaKey)
-	leaf = issue(t, leafTmpl("cmg.contoso.com", "cmg.contoso.com"), icaNew, nil)
+	leaf := issue(t, leafTmpl("cmg.contoso.com", "cmg.contoso.com"), icaNew, nil)
 	o := ChainOptions{Roots: []*x509.Certificate{oldRoot.cert, newRoot.cert}, Intermediates: []*x509.Certificate{icaOld.cert, icaNew.cert},
 		At: at, Usages: []asn1OID{EKUServerAuth}, Name: "cmg.contoso.com"}
 	r, err := Chain(leaf.cert, o)
