@@ -59,6 +59,7 @@ var allowed = map[string][]string{
 	"profiles":          {"lint"},
 	"ca":                {"profiles", "lint", "internal/certio", "internal/clock", "internal/layout"},
 	"crl":               {"profiles", "lint", "internal/certio", "internal/clock", "internal/layout"},
+	"verify":            {"profiles", "lint", "internal/certio", "internal/clock"},
 	"cmd":               {"*"},
 	"cmd/cmgpki":        {"*"},
 }

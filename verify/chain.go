@@ -1,0 +1,456 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// OID is an ASN.1 object identifier, as used for extended key usages.
+type OID = asn1.ObjectIdentifier
+
+// Common extended key usages, for ChainOptions.Usages.
+var (
+	EKUServerAuth = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 1}
+	EKUClientAuth = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 2}
+	EKUAny        = asn1.ObjectIdentifier{2, 5, 29, 37, 0}
+)
+
+// ParseUsage reads an EKU given as serverAuth, clientAuth or a dotted OID.
+func ParseUsage(s string) (asn1.ObjectIdentifier, error) {
+	switch strings.ToLower(s) {
+	case "serverauth", "server":
+		return EKUServerAuth, nil
+	case "clientauth", "client":
+		return EKUClientAuth, nil
+	}
+	var oid asn1.ObjectIdentifier
+	for _, part := range strings.Split(s, ".") {
+		var n int
+		if _, err := fmt.Sscanf(part, "%d", &n); err != nil || fmt.Sprint(n) != part || n < 0 {
+			return nil, fmt.Errorf("verify: usage %q: not serverAuth, clientAuth or a dotted OID", s)
+		}
+		oid = append(oid, n)
+	}
+	if len(oid) < 2 {
+		return nil, fmt.Errorf("verify: usage %q: not serverAuth, clientAuth or a dotted OID", s)
+	}
+	return oid, nil
+}
+
+// RevocationMode says which elements Chain checks for revocation.
+type RevocationMode int
+
+// Revocation modes, after CERT_CHAIN_REVOCATION_CHECK_* of
+// CertGetCertificateChain. The root is never checked, as on Windows.
+const (
+	RevocationOff              RevocationMode = iota // no revocation checking (the zero value)
+	RevocationEndCert                                // the leaf only
+	RevocationChainExcludeRoot                       // every element but the trust anchor
+)
+
+// DefaultMaxDepth is the maximum path length when ChainOptions.MaxDepth is 0.
+const DefaultMaxDepth = 10
+
+// maxPaths bounds the number of complete paths evaluated, so that a hostile
+// set of cross-signed intermediates cannot make path building exponential.
+const maxPaths = 64
+
+// ChainOptions are the inputs of Chain.
+type ChainOptions struct {
+	// Roots is the client's local root store: only what the user gives.
+	// Any certificate in Roots ends a path (a trust anchor), self-signed or
+	// not.
+	Roots []*x509.Certificate
+	// Intermediates is the untrusted pool paths may use.
+	Intermediates []*x509.Certificate
+	// At is the evaluation time. Required: Chain never reads the clock.
+	At time.Time
+	// Usages are the EKUs the leaf must be valid for. Each must be allowed by
+	// every element of the path, explicitly or by an absent EKU extension
+	// (CryptoAPI's AND usage matching). Empty means any usage.
+	Usages []asn1.ObjectIdentifier
+	// KeyUsage bits the leaf must allow when it has a key usage extension.
+	KeyUsage x509.KeyUsage
+	// Name is the expected DNS name or IP address of the leaf; empty skips
+	// the name check.
+	Name string
+	// MaxDepth is the maximum number of elements of a path, leaf and anchor
+	// included, self-issued intermediates not counted. Zero means
+	// DefaultMaxDepth.
+	MaxDepth int
+	// CRLs are offline CRLs, used instead of fetching the CDP.
+	CRLs []*x509.RevocationList
+	// Revocation selects the elements checked against CRLs. With a mode
+	// other than RevocationOff, an element without a usable CRL is
+	// "revocation offline" (CRYPT_E_REVOCATION_OFFLINE), as on a client that
+	// cannot reach the CDP.
+	Revocation RevocationMode
+	// RejectSHA1 refuses SHA-1 signed elements, as Windows does in chains
+	// under the roots of the Microsoft Trusted Root Program. The default
+	// (false) is Windows' behaviour under enterprise roots: "manually
+	// installed enterprise or self-signed SHA-1 certificates will not be
+	// impacted" (Windows blog, 2016-11-18). MD5 is always refused.
+	RejectSHA1 bool
+}
+
+// Element is one certificate of a chain with its trust status, as CAPI2
+// event 11 records it.
+type Element struct {
+	Subject    string            `json:"subject"`
+	Issuer     string            `json:"issuer"`
+	Serial     string            `json:"serial"`
+	Thumbprint string            `json:"thumbprint_sha1"`
+	NotBefore  time.Time         `json:"not_before"`
+	NotAfter   time.Time         `json:"not_after"`
+	TrustedAs  string            `json:"trusted_as,omitempty"` // "root" for the trust anchor
+	Status     TrustStatus       `json:"trust_status"`
+	Problems   []string          `json:"problems,omitempty"`
+	Revocation *RevocationResult `json:"revocation,omitempty"`
+	Cert       *x509.Certificate `json:"-"`
+}
+
+// Warning is a finding that does not fail the chain, typically a point where
+// Windows accepts what other clients refuse.
+type Warning struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// NameCheck is the result of matching ChainOptions.Name.
+type NameCheck struct {
+	Name      string `json:"name"`
+	Matched   bool   `json:"matched"`
+	MatchedBy string `json:"matched_by,omitempty"` // dns_san, ip_san, cn_fallback
+	Detail    string `json:"detail,omitempty"`
+}
+
+// ChainResult is the chain Chain chose (the first valid path or, when there
+// is none, the path with the fewest problems) and its verdict.
+type ChainResult struct {
+	At       time.Time   `json:"at"`
+	Trusted  bool        `json:"trusted"`
+	Elements []Element   `json:"elements"`
+	Status   TrustStatus `json:"trust_status"`
+	Name     *NameCheck  `json:"name,omitempty"`
+	Warnings []Warning   `json:"warnings,omitempty"`
+	// Rejected explains every other candidate path or issuer tried.
+	Rejected []string    `json:"rejected,omitempty"`
+	Error    *ChainError `json:"error,omitempty"`
+}
+
+// Chain builds and checks the chain of leaf as a Windows client would. It
+// returns the result and, when the leaf is not trusted for the requested use,
+// a *ChainError that is also in the result. Other errors (a zero At) are
+// plain errors and the result is nil.
+//
+// Chain does not fetch missing intermediates (AIA) or CRLs.
+func Chain(leaf *x509.Certificate, opts ChainOptions) (*ChainResult, error) {
+	if leaf == nil {
+		return nil, errors.New("verify: no leaf certificate")
+	}
+	if opts.At.IsZero() {
+		return nil, errors.New("verify: ChainOptions.At is required")
+	}
+	b := newBuilder(leaf, opts)
+	b.search([]*x509.Certificate{leaf})
+	best := b.best
+	res := &ChainResult{At: opts.At, Rejected: b.rejected}
+	for i, c := range best.path {
+		e := Element{
+			Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+			Serial: serialHex(c), Thumbprint: thumbprint(c),
+			NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(),
+			Status: best.status[i], Problems: best.problems[i], Cert: c,
+		}
+		if i == len(best.path)-1 && best.anchored {
+			e.TrustedAs = "root"
+		}
+		if best.rev != nil {
+			e.Revocation = best.rev[i]
+		}
+		res.Elements = append(res.Elements, e)
+		res.Status |= best.status[i]
+	}
+	res.Warnings = append(res.Warnings, best.warnings...)
+	if opts.Name != "" {
+		nc := matchName(leaf, opts.Name)
+		res.Name = &nc
+		if nc.Matched && nc.MatchedBy == "cn_fallback" {
+			res.Warnings = append(res.Warnings, Warning{"cn_fallback",
+				fmt.Sprintf("%q matches only the subject CN (no DNS name in the SAN): Windows accepts the CN; other clients do not", opts.Name)})
+		}
+	}
+	res.Error = best.chainError(res)
+	if res.Error != nil && len(res.Rejected) > 0 {
+		res.Error.Rejected = res.Rejected
+	}
+	res.Trusted = res.Error == nil
+	if res.Error != nil {
+		return res, res.Error
+	}
+	return res, nil
+}
+
+// path is one evaluated candidate path.
+type path struct {
+	path     []*x509.Certificate
+	anchored bool
+	status   []TrustStatus
+	problems [][]string
+	reasons  [][]Reason // parallel to problems
+	rev      []*RevocationResult
+	warnings []Warning
+	score    int
+}
+
+func (p *path) add(i int, f TrustStatus, r Reason, format string, args ...any) {
+	p.status[i] |= f
+	p.problems[i] = append(p.problems[i], fmt.Sprintf(format, args...))
+	p.reasons[i] = append(p.reasons[i], r)
+}
+
+var reasonOrder = []Reason{ReasonMalformed, ReasonBadSignature, ReasonPartialChain, ReasonUntrustedRoot,
+	ReasonTooDeep, ReasonBasicConstraints, ReasonNameConstraints, ReasonInvalidExtension, ReasonExpired,
+	ReasonRevoked, ReasonWrongUsage, ReasonRevocationOffline}
+
+func (p *path) chainError(res *ChainResult) *ChainError {
+	for _, r := range reasonOrder {
+		// Within a reason, the element nearest the leaf is reported.
+		for i := range p.path {
+			for k, rr := range p.reasons[i] {
+				if rr == r {
+					c := p.path[i]
+					return &ChainError{Reason: r, Cert: c, Subject: c.Subject.String(),
+						Detail: p.problems[i][k], Windows: r.Windows(), Fix: r.Fix()}
+				}
+			}
+		}
+	}
+	if res.Name != nil && !res.Name.Matched {
+		c := p.path[0]
+		return &ChainError{Reason: ReasonNameMismatch, Cert: c, Subject: c.Subject.String(),
+			Detail: res.Name.Detail, Windows: WinNameMismatch, Fix: ReasonNameMismatch.Fix()}
+	}
+	return nil
+}
+
+func (p *path) describe() string {
+	names := make([]string, len(p.path))
+	for i, c := range p.path {
+		names[i] = displayName(c)
+	}
+	var probs []string
+	for i := range p.path {
+		for _, s := range p.problems[i] {
+			probs = append(probs, displayName(p.path[i])+": "+s)
+		}
+	}
+	return fmt.Sprintf("path [%s]: %s", strings.Join(names, " <- "), strings.Join(probs, ", "))
+}
+
+type sigKey struct{ child, parent *x509.Certificate }
+
+type sigResult struct {
+	weak bool
+	err  error
+}
+
+type builder struct {
+	leaf     *x509.Certificate
+	opts     ChainOptions
+	roots    []*x509.Certificate
+	pool     []*x509.Certificate
+	sigs     map[sigKey]sigResult
+	info     map[*x509.Certificate]*certInfo
+	best     *path
+	done     bool
+	paths    int
+	rejected []string
+}
+
+func newBuilder(leaf *x509.Certificate, opts ChainOptions) *builder {
+	b := &builder{leaf: leaf, opts: opts, sigs: map[sigKey]sigResult{}, info: map[*x509.Certificate]*certInfo{}}
+	seen := map[string]bool{}
+	for _, c := range opts.Roots {
+		if c != nil && !seen[string(c.Raw)] {
+			seen[string(c.Raw)] = true
+			b.roots = append(b.roots, c)
+			b.pool = append(b.pool, c)
+		}
+	}
+	for _, c := range opts.Intermediates {
+		if c != nil && !seen[string(c.Raw)] {
+			seen[string(c.Raw)] = true
+			b.pool = append(b.pool, c)
+		}
+	}
+	if b.opts.MaxDepth <= 0 {
+		b.opts.MaxDepth = DefaultMaxDepth
+	}
+	return b
+}
+
+func (b *builder) isRoot(c *x509.Certificate) bool {
+	for _, r := range b.roots {
+		if bytes.Equal(r.Raw, c.Raw) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *builder) certInfo(c *x509.Certificate) *certInfo {
+	if ci, ok := b.info[c]; ok {
+		return ci
+	}
+	ci := parseCertInfo(c)
+	b.info[c] = ci
+	return ci
+}
+
+func (b *builder) sig(child, parent *x509.Certificate) sigResult {
+	k := sigKey{child, parent}
+	if r, ok := b.sigs[k]; ok {
+		return r
+	}
+	weak, err := checkSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature, parent)
+	r := sigResult{weak, err}
+	b.sigs[k] = r
+	return r
+}
+
+func (b *builder) reject(format string, args ...any) {
+	if len(b.rejected) < 32 {
+		b.rejected = append(b.rejected, fmt.Sprintf(format, args...))
+	}
+}
+
+// issuers returns the candidate issuers of c: the subject name equals c's
+// issuer name and, where both are present, the SKI equals c's AKI key
+// identifier. Trusted roots and certificates valid at At come first.
+func (b *builder) issuers(c *x509.Certificate) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, p := range b.pool {
+		if !bytes.Equal(p.RawSubject, c.RawIssuer) {
+			continue
+		}
+		if len(c.AuthorityKeyId) > 0 && len(p.SubjectKeyId) > 0 && !bytes.Equal(c.AuthorityKeyId, p.SubjectKeyId) {
+			b.reject("%s: candidate issuer %s: subject key identifier %X does not match the authority key identifier %X",
+				displayName(c), displayName(p), p.SubjectKeyId, c.AuthorityKeyId)
+			continue
+		}
+		out = append(out, p)
+	}
+	at := b.opts.At
+	rank := func(p *x509.Certificate) int {
+		r := 0
+		if !b.isRoot(p) {
+			r += 1
+		}
+		if !timeValid(p, at) {
+			r += 2
+		}
+		return r
+	}
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
+	return out
+}
+
+// search extends path depth-first; it stops at the first path without
+// problems and otherwise keeps the best one.
+func (b *builder) search(chain []*x509.Certificate) {
+	if b.done {
+		return
+	}
+	cur := chain[len(chain)-1]
+	if b.isRoot(cur) {
+		b.consider(b.evaluate(chain, true))
+		return
+	}
+	extended := false
+	if len(chain) <= 2*b.opts.MaxDepth+2 {
+		for _, cand := range b.issuers(cur) {
+			if b.done || b.paths >= maxPaths {
+				return
+			}
+			if inChain(chain, cand) {
+				if !bytes.Equal(cand.Raw, cur.Raw) {
+					b.reject("%s: issuer %s already in the path (loop)", displayName(cur), displayName(cand))
+				}
+				continue
+			}
+			if r := b.sig(cur, cand); r.err != nil {
+				b.reject("%s: candidate issuer %s: %v", displayName(cur), displayName(cand), r.err)
+				continue
+			}
+			extended = true
+			next := make([]*x509.Certificate, len(chain), len(chain)+1)
+			copy(next, chain)
+			b.search(append(next, cand))
+		}
+	}
+	if !extended {
+		b.consider(b.evaluate(chain, false))
+	}
+}
+
+func (b *builder) consider(p *path) {
+	b.paths++
+	if b.best == nil || p.score < b.best.score {
+		if b.best != nil {
+			b.reject("%s", b.best.describe())
+		}
+		b.best = p
+	} else {
+		b.reject("%s", p.describe())
+	}
+	if p.score == 0 {
+		b.done = true
+	}
+}
+
+func inChain(chain []*x509.Certificate, c *x509.Certificate) bool {
+	for _, x := range chain {
+		if bytes.Equal(x.Raw, c.Raw) {
+			return true
+		}
+	}
+	return false
+}
+
+func timeValid(c *x509.Certificate, at time.Time) bool {
+	t := at.Truncate(time.Second)
+	return !t.Before(c.NotBefore) && !t.After(c.NotAfter)
+}
+
+func isSelfIssued(c *x509.Certificate) bool { return bytes.Equal(c.RawSubject, c.RawIssuer) }
+
+func serialHex(c *x509.Certificate) string {
+	if c.SerialNumber == nil {
+		return ""
+	}
+	return strings.ToUpper(c.SerialNumber.Text(16))
+}
+
+func thumbprint(c *x509.Certificate) string {
+	s := sha1.Sum(c.Raw)
+	return strings.ToUpper(hex.EncodeToString(s[:]))
+}
+
+func displayName(c *x509.Certificate) string {
+	if c.Subject.CommonName != "" {
+		return "CN=" + c.Subject.CommonName
+	}
+	if s := c.Subject.String(); s != "" {
+		return s
+	}
+	return "(empty subject, serial " + serialHex(c) + ")"
+}

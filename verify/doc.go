@@ -1,0 +1,31 @@
+// Package verify judges certificates the way a relying party on Windows
+// would: it builds a chain to the roots it is given, checks every element at
+// an evaluation time that is always an input, and reports the result the way
+// CAPI2 event 11 records a chain decision (elements, trust status flags,
+// revocation results) together with the error a ConfigMgr client would log.
+//
+// Chain is the entry point. It builds candidate paths by subject name and
+// AKI/SKI with backtracking, prefers a path without errors, and explains every
+// path it rejected. Where Go's crypto/x509 and Windows CryptoAPI disagree
+// (docs windows-trust.md §1), this package follows Windows:
+//   - the host name is matched by this package: DNS SANs first, the subject CN
+//     only when there is no DNS SAN (a warning: other clients refuse it);
+//   - SHA-1 signatures are verified, not refused, unless
+//     ChainOptions.RejectSHA1 asks for the public-root behaviour;
+//   - DirectoryName name constraints are enforced, not treated as an
+//     unhandled critical extension.
+//
+// Where Windows and RFC 5280 are strict, so is Chain: basic constraints and
+// keyCertSign on issuers, pathLenConstraint, validity of every element,
+// unknown critical extensions, EKU nesting through the whole path.
+//
+// Chain does not process certificate policies (no policy tree, no
+// requireExplicitPolicy): policy extensions are accepted as known. Key sizes
+// and algorithms are not chain failures (Windows' chain minimum is RSA-1024);
+// they are requirement findings for the rules.
+//
+// Chain does not fetch anything: no AIA fetching and no CDP or OCSP download.
+// Revocation is checked only against the CRLs in ChainOptions.CRLs, and a
+// certificate without a usable CRL is "revocation offline", as on a client
+// that cannot reach the CDP.
+package verify

@@ -1,0 +1,234 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// RevocationStatus is the revocation result of one element.
+type RevocationStatus string
+
+// Revocation statuses.
+const (
+	RevGood    RevocationStatus = "good"
+	RevRevoked RevocationStatus = "revoked"
+	RevUnknown RevocationStatus = "unknown" // offline: no usable CRL
+)
+
+// RevocationResult is the revocation check of one element, as CAPI2 records
+// it: the status, the CRL used and why other CRLs were not usable.
+type RevocationResult struct {
+	Status     RevocationStatus `json:"status"`
+	Source     string           `json:"source,omitempty"` // "crl"
+	CRLIssuer  string           `json:"crl_issuer,omitempty"`
+	CRLNumber  string           `json:"crl_number,omitempty"`
+	ThisUpdate *time.Time       `json:"this_update,omitempty"`
+	NextUpdate *time.Time       `json:"next_update,omitempty"`
+	RevokedAt  *time.Time       `json:"revoked_at,omitempty"`
+	ReasonCode int              `json:"reason_code,omitempty"`
+	Detail     string           `json:"detail"`
+}
+
+// checkRevocation looks for cert in the CRLs issued by issuer. A CRL is used
+// only when it is signed by the certificate's issuer (CAPI2 refuses CRLs
+// from a separate CRL signer), names that issuer, is current at at, is a
+// complete base CRL and its IDP scope covers cert.
+func checkRevocation(cert, issuer *x509.Certificate, crls []*x509.RevocationList, at time.Time) *RevocationResult {
+	var why []string
+	var good *x509.RevocationList
+	for _, rl := range crls {
+		if rl == nil || !bytes.Equal(rl.RawIssuer, issuer.RawSubject) {
+			continue
+		}
+		if err := usableCRL(rl, cert, issuer, at); err != nil {
+			why = append(why, fmt.Sprintf("CRL %s of %s: %v", crlLabel(rl), displayName(issuer), err))
+			continue
+		}
+		for _, e := range rl.RevokedCertificateEntries {
+			if e.SerialNumber != nil && e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+				t := e.RevocationTime.UTC()
+				return &RevocationResult{Status: RevRevoked, Source: "crl", CRLIssuer: rl.Issuer.String(),
+					CRLNumber: crlLabel(rl), RevokedAt: &t, ReasonCode: e.ReasonCode,
+					ThisUpdate: tp(rl.ThisUpdate), NextUpdate: tp(rl.NextUpdate),
+					Detail: fmt.Sprintf("revoked at %s (reason %d) by CRL %s of %s", t.Format(timeFmt), e.ReasonCode, crlLabel(rl), displayName(issuer))}
+			}
+		}
+		if good == nil {
+			good = rl
+		}
+	}
+	if good != nil {
+		return &RevocationResult{Status: RevGood, Source: "crl", CRLIssuer: good.Issuer.String(), CRLNumber: crlLabel(good),
+			ThisUpdate: tp(good.ThisUpdate), NextUpdate: tp(good.NextUpdate),
+			Detail: fmt.Sprintf("not on CRL %s of %s", crlLabel(good), displayName(issuer))}
+	}
+	d := fmt.Sprintf("no usable CRL from %s for %s: the revocation server is offline", displayName(issuer), displayName(cert))
+	if len(why) > 0 {
+		d += " (" + strings.Join(why, "; ") + ")"
+	}
+	return &RevocationResult{Status: RevUnknown, Detail: d}
+}
+
+func tp(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func crlLabel(rl *x509.RevocationList) string {
+	if rl.Number == nil {
+		return "(no number)"
+	}
+	return "#" + rl.Number.String()
+}
+
+var knownCRLExt = map[string]bool{oidAKI: true, oidCRLNumber: true, oidIDP: true, oidDeltaCRL: true, oidFreshest: true, oidAIA: true}
+
+func usableCRL(rl *x509.RevocationList, cert, issuer *x509.Certificate, at time.Time) error {
+	if len(rl.AuthorityKeyId) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(rl.AuthorityKeyId, issuer.SubjectKeyId) {
+		return errors.New("authority key identifier does not match the issuer's key")
+	}
+	if _, err := checkSignature(rl.SignatureAlgorithm, rl.RawTBSRevocationList, rl.Signature, issuer); err != nil {
+		return fmt.Errorf("signature does not verify with the issuer's key (CAPI2 accepts only CRLs signed by the certificate's issuer): %v", err)
+	}
+	if hasExt(&certInfo{ext: extMap(issuer)}, oidKU) && issuer.KeyUsage&x509.KeyUsageCRLSign == 0 {
+		return errors.New("the issuer's key usage lacks cRLSign")
+	}
+	if rl.Number == nil {
+		return errors.New("no CRL number (RFC 5280 5.2.3)")
+	}
+	var idp []byte
+	for _, e := range rl.Extensions {
+		id := e.Id.String()
+		if id == oidCRLNumber && e.Critical {
+			return errors.New("critical CRL number extension (RFC 5280 5.2.3)")
+		}
+		if id == oidDeltaCRL {
+			return errors.New("a delta CRL, not a base CRL")
+		}
+		if id == oidIDP {
+			idp = e.Value
+		}
+		if e.Critical && !knownCRLExt[id] {
+			return fmt.Errorf("unsupported critical extension %s", id)
+		}
+	}
+	t := at.Truncate(time.Second)
+	if t.Before(rl.ThisUpdate) {
+		return fmt.Errorf("not yet valid: thisUpdate %s", rl.ThisUpdate.UTC().Format(timeFmt))
+	}
+	if !rl.NextUpdate.IsZero() && t.After(rl.NextUpdate) {
+		return fmt.Errorf("expired: nextUpdate %s", rl.NextUpdate.UTC().Format(timeFmt))
+	}
+	if idp != nil {
+		if err := idpCovers(idp, cert); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func extMap(c *x509.Certificate) map[string]pkix.Extension {
+	m := map[string]pkix.Extension{}
+	for _, e := range c.Extensions {
+		m[e.Id.String()] = e
+	}
+	return m
+}
+
+// idpCovers checks the scope of a CRL's issuing distribution point against
+// cert (RFC 5280 5.2.5, 6.3.3(b)).
+func idpCovers(der []byte, cert *x509.Certificate) error {
+	in := cryptobyte.String(der)
+	var seq cryptobyte.String
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() {
+		return errors.New("malformed issuing distribution point")
+	}
+	var dpn cryptobyte.String
+	var hasDP bool
+	if !seq.ReadOptionalASN1(&dpn, &hasDP, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+		return errors.New("malformed issuing distribution point")
+	}
+	readBool := func(tag int) (bool, error) {
+		var v cryptobyte.String
+		var present bool
+		if !seq.ReadOptionalASN1(&v, &present, cbasn1.Tag(tag).ContextSpecific()) {
+			return false, errors.New("malformed issuing distribution point")
+		}
+		return present && len(v) == 1 && v[0] != 0, nil
+	}
+	userOnly, err := readBool(1)
+	if err != nil {
+		return err
+	}
+	caOnly, err := readBool(2)
+	if err != nil {
+		return err
+	}
+	var reasons cryptobyte.String
+	var hasReasons bool
+	if !seq.ReadOptionalASN1(&reasons, &hasReasons, cbasn1.Tag(3).ContextSpecific()) {
+		return errors.New("malformed issuing distribution point")
+	}
+	indirect, err := readBool(4)
+	if err != nil {
+		return err
+	}
+	attrOnly, err := readBool(5)
+	if err != nil {
+		return err
+	}
+	isCA := cert.BasicConstraintsValid && cert.IsCA
+	switch {
+	case userOnly && isCA:
+		return errors.New("IDP onlyContainsUserCerts, but the certificate is a CA")
+	case caOnly && !isCA:
+		return errors.New("IDP onlyContainsCACerts, but the certificate is not a CA")
+	case attrOnly:
+		return errors.New("IDP onlyContainsAttributeCerts")
+	case indirect:
+		return errors.New("indirect CRL, not supported (CAPI2 uses the issuer's own CRL)")
+	case hasReasons:
+		return errors.New("IDP onlySomeReasons: a partial CRL does not cover every reason")
+	}
+	if hasDP && len(cert.CRLDistributionPoints) > 0 {
+		var full cryptobyte.String
+		var hasFull bool
+		if !dpn.ReadOptionalASN1(&full, &hasFull, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+			return errors.New("malformed IDP distribution point")
+		}
+		if hasFull {
+			var uris []string
+			for !full.Empty() {
+				gn, err := readGeneralName(&full)
+				if err != nil {
+					return fmt.Errorf("IDP: %v", err)
+				}
+				if gn.tag == gnURI {
+					uris = append(uris, string(gn.data))
+				}
+			}
+			for _, u := range uris {
+				for _, c := range cert.CRLDistributionPoints {
+					if u == c {
+						return nil
+					}
+				}
+			}
+			if len(uris) > 0 {
+				return fmt.Errorf("IDP scope %v does not include the certificate's CDP %v", uris, cert.CRLDistributionPoints)
+			}
+		}
+	}
+	return nil
+}
