@@ -33,7 +33,7 @@ The certificate is linted against its profile before it is signed.
 Arguments:
   PROFILE  cmg-server, mp-https, cmg-connection-point, pki-client, wpj-device or ocsp-signer
 
-` + exitCodesHelp,
+` + exitCodesHelp(runCodes...),
 		Example: `  cmgpki issue pki-client --lab cmg-lab --name client02 --cn client02.contoso.com
   cmgpki issue mp-https --lab cmg-lab --name dp01 --cn dp01.contoso.com --san dp01.corp.contoso.com
   cmgpki issue cmg-server --lab cmg-lab --name cmg2 --cn cmg2.contoso.com --key-type rsa4096

@@ -172,7 +172,7 @@ Arguments:
   none; see the flags. Passwords are read from files or the environment,
   never from a flag value.
 
-` + exitCodesHelp,
+` + exitCodesHelp(runCodes...),
 		Example: `  cmgpki lab create --out cmg-lab
   cmgpki lab create --out lab2 --domain fabrikam.com --cmg-name cmg01.fabrikam.com --clients 50
   cmgpki lab create --out lab3 --spec testdata/lab.yaml --output json
@@ -213,7 +213,7 @@ func newCACmd(f *Factory) *cobra.Command {
 		Long: `Create the CAs of a lab directory without any leaf certificate; add leaves
 later with "cmgpki issue PROFILE --lab DIR".
 
-` + exitCodesHelp,
+` + exitCodesHelp(runCodes...),
 		Example: `  cmgpki ca init --out my-ca
   cmgpki ca init --out my-ca --key-type p384 --no-issuing-ca
   cmgpki ca init --out my-ca --base-url http://pki.contoso.com`,

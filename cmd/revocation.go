@@ -64,7 +64,7 @@ superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aAComprom
 		example = "  cmgpki unrevoke --lab cmg-lab --cert cmg-lab/certs/client01.crt\n  cmgpki unrevoke --lab cmg-lab --serial 5b0e3c..."
 	}
 	c := &cobra.Command{
-		Use: use + " --lab DIR (--serial HEX | --cert FILE)", Short: short, Long: long + exitCodesHelp, Example: example, Args: noArgs,
+		Use: use + " --lab DIR (--serial HEX | --cert FILE)", Short: short, Long: long + exitCodesHelp(runCodes...), Example: example, Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runRevoke(c.Context(), f, o, unrevoke) },
 	}
 	fl := c.Flags()
@@ -173,7 +173,7 @@ signed by the CA itself (Windows rejects CRLs signed by a separate CRL-signing
 certificate). Each CRL is parsed back and checked (signature, number, IDP)
 before it is written, as DIR/crl/NAME.crl (DER) and NAME.pem.
 
-` + exitCodesHelp,
+` + exitCodesHelp(runCodes...),
 		Example: "  cmgpki crl --lab cmg-lab\n  cmgpki crl --lab cmg-lab --validity 24h --output json",
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -251,7 +251,7 @@ Each request is logged on stderr. SIGINT or SIGTERM shuts down gracefully.
 The certificates carry the lab's base URL; --listen must be where that URL
 reaches (by default both are 127.0.0.1:8080).
 
-` + exitCodesHelp,
+` + exitCodesHelp(runCodes...),
 		Example: "  cmgpki serve --lab cmg-lab\n  cmgpki serve --lab cmg-lab --listen 0.0.0.0:80 --poll 1s\n  cmgpki serve --lab cmg-lab --crl-validity 24h --ocsp-validity 1h",
 		Args:    noArgs,
 		RunE:    func(c *cobra.Command, _ []string) error { return runServe(c.Context(), f, o, nil) },
