@@ -213,7 +213,7 @@ func (l *Lab) pfxPassword(c CertSpec, opts IssueOptions) (string, error) {
 		return "", fmt.Errorf("ca: lab %s: %w", l.Dir, err)
 	}
 	if opts.PFXPassword != "" && opts.PFXPassword != string(b) {
-		return "", &SpecError{Flag: from, Err: fmt.Errorf("differs from the password of lab %s (%s); every PFX of a lab has the same password: drop it to use the lab's", l.Dir, file)}
+		return "", &SpecError{Flag: from, Err: fmt.Errorf("the password differs from the one of lab %s (%s); every PFX of a lab opens with one password: leave it out to use the lab's", l.Dir, file)}
 	}
 	return string(b), nil
 }

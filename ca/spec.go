@@ -458,7 +458,7 @@ func (x *Expanded) add(s *LabSpec, c CertSpec, key string, fl certFlags) error {
 		c.keyType = k
 	}
 	if c.Validity < 0 {
-		return s.errf(key+".validity", fl.Validity, "validity %s is negative; give a positive duration such as 8760h (or none for the profile's %s)", c.Validity, p.Validity.Default)
+		return s.errf(key+".validity", fl.Validity, "validity %s is negative; give a positive duration such as 8760h (or none for the profile's %s)", hours(c.Validity), hours(p.Validity.Default))
 	}
 	if c.Validity > 0 && c.Validity < time.Minute {
 		return s.errf(key+".validity", fl.Validity, "validity %s is shorter than a minute (certificate times are whole seconds)", c.Validity)
@@ -494,17 +494,25 @@ func (x *Expanded) add(s *LabSpec, c CertSpec, key string, fl certFlags) error {
 // outlive its issuer; issuerNotAfter gives each CA's notAfter by name.
 func (x *Expanded) checkValidity(s *LabSpec, c CertSpec, nb time.Time, issuer string, issuerNotAfter time.Time) error {
 	d := c.Validity
-	what := fmt.Sprintf("validity %s", d)
+	what := "validity " + hours(d)
 	if d == 0 {
 		d = c.profile.Validity.Default
-		what = fmt.Sprintf("the profile's default validity %s", d)
+		what = "the profile's default validity " + hours(d)
 	}
 	end := nb.Add(d).UTC().Truncate(time.Second)
 	if !end.After(issuerNotAfter) {
 		return nil
 	}
 	return s.errf(c.key+".validity", c.flags.Validity, "%s certificate %s: %s would end %s, after its issuer %s (%s); give a validity of at most %s",
-		c.profile.Role, c.Name, what, end.Format(time.RFC3339), issuer, issuerNotAfter.UTC().Format(time.RFC3339), issuerNotAfter.Sub(nb).Truncate(time.Hour))
+		c.profile.Role, c.Name, what, end.Format(time.RFC3339), issuer, issuerNotAfter.UTC().Format(time.RFC3339), hours(issuerNotAfter.Sub(nb).Truncate(time.Hour)))
+}
+
+// hours renders a duration of whole hours as "8760h", others as Go does.
+func hours(d time.Duration) string {
+	if d != 0 && d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
 }
 
 // ValidCertName checks a certificate's name (its file name in the lab).
@@ -542,7 +550,7 @@ func checkNames(p *profiles.Profile, cn string, sans []string) (string, error) {
 		}
 		for _, n := range sans {
 			if err := profiles.CheckDNSName(n, p.Names.AllowWildcard); err != nil {
-				return "sans", fmt.Errorf("SAN: %w", err)
+				return "sans", err
 			}
 		}
 		if p.Role == profiles.CMGServer {
@@ -554,7 +562,7 @@ func checkNames(p *profiles.Profile, cn string, sans []string) (string, error) {
 		}
 		for _, n := range sans {
 			if err := profiles.CheckDNSName(n, false); err != nil {
-				return "sans", fmt.Errorf("SAN: %w", err)
+				return "sans", err
 			}
 		}
 	}

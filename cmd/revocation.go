@@ -65,7 +65,12 @@ superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aAComprom
 	}
 	c := &cobra.Command{
 		Use: use + " --lab DIR (--serial HEX | --cert FILE)", Short: short, Long: long + exitCodesHelp(runCodes...), Example: example, Args: noArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runRevoke(c.Context(), f, o, unrevoke) },
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := checkHoldReason(c, o); err != nil {
+				return err
+			}
+			return runRevoke(c.Context(), f, o, unrevoke)
+		},
 	}
 	fl := c.Flags()
 	fl.StringVar(&o.lab, "lab", "", "lab directory (required)")
@@ -74,10 +79,26 @@ superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aAComprom
 	fl.StringVar(&o.issuer, "issuer", "", "CA name, only needed if two CAs issued the same serial")
 	if !unrevoke {
 		fl.StringVar(&o.reason, "reason", "unspecified", "RFC 5280 reason name")
-		fl.BoolVar(&o.hold, "hold", false, "put on hold (certificateHold), which unrevoke can release")
+		fl.BoolVar(&o.hold, "hold", false, "put on hold (certificateHold, the same as --reason certificateHold), which unrevoke can release; not with another --reason")
 	}
 	addOutputFlag(c, &o.output)
 	return c
+}
+
+// checkHoldReason refuses --hold with a --reason other than certificateHold:
+// a hold is the reason certificateHold, so the other reason would be dropped.
+func checkHoldReason(c *cobra.Command, o *revokeOptions) error {
+	if !o.hold || !c.Flags().Changed("reason") {
+		return nil
+	}
+	r, err := crl.ParseReason(o.reason)
+	if err != nil {
+		return usageErr(fmt.Errorf("--reason: %w", err))
+	}
+	if r != ocsp.CertificateHold {
+		return usageErr(fmt.Errorf("--hold and --reason %s are exclusive (hold is certificateHold, which unrevoke can release; %s is final)", o.reason, o.reason))
+	}
+	return nil
 }
 
 func runRevoke(ctx context.Context, f *Factory, o *revokeOptions, unrevoke bool) error {
