@@ -217,8 +217,13 @@ func suggestKey(k string, fields map[string]reflect.Type) string {
 	}
 	sort.Strings(names)
 	best, bestD := "", 3
+	lk := strings.ToLower(k)
 	for _, n := range names {
-		if d := editDistance(strings.ToLower(k), n); d < bestD {
+		d := editDistance(lk, n)
+		if short := min(len(lk), len(n)); short >= 2 && (strings.HasPrefix(lk, n) || strings.HasPrefix(n, lk)) {
+			d = min(d, 2) // "cname" for "cn", "cert" for "certificates"
+		}
+		if d < bestD {
 			best, bestD = n, d
 		}
 	}
