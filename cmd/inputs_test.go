@@ -121,6 +121,12 @@ func TestLabSpecErrors(t *testing.T) {
 	// A flag over a spec key is blamed as the flag.
 	r := runCmd(t, nil, "lab", "create", "--out", out, "--mp-san", "10.0.0.1")
 	wantUsage(t, r, []string{"--mp-san:", "is an IP address"})
+	broken := writeFile(t, base, "broken.tpl", `{"subject": {{ .Subject }`)
+	r = runCmd(t, nil, "lab", "create", "--out", out, "--devices", "0", "--template", broken)
+	wantUsage(t, r, []string{"--template " + broken + ":"})
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s was created with a broken template", out)
+	}
 }
 
 // TestLabCreateOutErrorNamesOut: a --out where no lab can be made is named
