@@ -198,27 +198,44 @@ func lintTBS(tpl *x509.Certificate, a *Authority, req Request, env lint.Env) err
 	if err != nil {
 		return fmt.Errorf("ca: parsing lint certificate: %w", err)
 	}
-	return lintResult(c, req.Profile, env)
+	_, err = lintResult(c, req.Profile, env)
+	return err
 }
 
-func lintResult(c *x509.Certificate, p *profiles.Profile, env lint.Env) error {
+// lintResult lints a certificate against its profile: a *LintError when
+// the profile rejects it, else the notices and warnings (nil when none).
+func lintResult(c *x509.Certificate, p *profiles.Profile, env lint.Env) ([]lint.Result, error) {
 	rep := profiles.Lint(c, p, env)
 	if rep.Max() >= lint.Error {
 		name := c.Subject.CommonName
 		if name == "" {
 			name = c.Subject.String()
 		}
-		return &LintError{Role: p.Role, Subject: name, Report: rep}
+		return nil, &LintError{Role: p.Role, Subject: name, Report: rep}
 	}
-	return nil
+	var out []lint.Result
+	for _, r := range rep.Results {
+		if r.Status == lint.Notice || r.Status == lint.Warn {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // Issue lints and signs req. signer is this CA's key for leaves and
-// intermediates; for a self-signed root, call SelfSign.
+// intermediates; for a self-signed root, call SelfSign. Notices and
+// warnings of the lint are dropped; IssueFindings returns them.
 func (a *Authority) Issue(ctx context.Context, req Request, env lint.Env) (*x509.Certificate, error) {
+	c, _, err := a.IssueFindings(ctx, req, env)
+	return c, err
+}
+
+// IssueFindings is Issue that also returns the lint's notices and warnings
+// on the signed certificate (nil when none).
+func (a *Authority) IssueFindings(ctx context.Context, req Request, env lint.Env) (*x509.Certificate, []lint.Result, error) {
 	tpl, err := a.Precheck(req, env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	parent := a.Cert
 	if req.Profile.OmitKeyIDs {
@@ -228,38 +245,48 @@ func (a *Authority) Issue(ctx context.Context, req Request, env lint.Env) (*x509
 	}
 	cert, err := sign(ctx, tpl, parent, a.Signer)
 	if err != nil {
-		return nil, fmt.Errorf("ca: %s signing %s certificate %q: %w", a.Name, req.Profile.Role, req.CommonName, err)
+		return nil, nil, fmt.Errorf("ca: %s signing %s certificate %q: %w", a.Name, req.Profile.Role, req.CommonName, err)
 	}
 	// What was signed is linted again: the throwaway signature could hide a
 	// real issuer's algorithm problem.
-	if err := lintResult(cert, req.Profile, env); err != nil {
-		return nil, err
+	findings, err := lintResult(cert, req.Profile, env)
+	if err != nil {
+		return nil, nil, err
 	}
-	return cert, nil
+	return cert, findings, nil
 }
 
 // SelfSign lints and creates a self-signed CA certificate for key.
+// Notices and warnings are dropped; SelfSignFindings returns them.
 func SelfSign(ctx context.Context, req Request, key crypto.Signer, env lint.Env) (*x509.Certificate, error) {
+	c, _, err := SelfSignFindings(ctx, req, key, env)
+	return c, err
+}
+
+// SelfSignFindings is SelfSign that also returns the lint's notices and
+// warnings (nil when none).
+func SelfSignFindings(ctx context.Context, req Request, key crypto.Signer, env lint.Env) (*x509.Certificate, []lint.Result, error) {
 	if !req.Profile.IsCA {
-		return nil, fmt.Errorf("ca: profile %s is not a CA profile", req.Profile.Role)
+		return nil, nil, fmt.Errorf("ca: profile %s is not a CA profile", req.Profile.Role)
 	}
 	req.PublicKey = key.Public()
 	var none *Authority
 	tpl, err := none.buildTemplate(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := lintTBS(tpl, nil, req, env); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cert, err := sign(ctx, tpl, tpl, key)
 	if err != nil {
-		return nil, fmt.Errorf("ca: self-signing %s %q: %w", req.Profile.Role, req.CommonName, err)
+		return nil, nil, fmt.Errorf("ca: self-signing %s %q: %w", req.Profile.Role, req.CommonName, err)
 	}
-	if err := lintResult(cert, req.Profile, env); err != nil {
-		return nil, err
+	findings, err := lintResult(cert, req.Profile, env)
+	if err != nil {
+		return nil, nil, err
 	}
-	return cert, nil
+	return cert, findings, nil
 }
 
 // sign goes through smallstep's CAS interface (softcas), which signs with

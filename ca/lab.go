@@ -64,7 +64,10 @@ type LabOptions struct {
 	Template string
 	Workers  int       // parallelism; 0 means GOMAXPROCS
 	Progress io.Writer // progress lines; nil means none
-	Recorder Recorder  // told of each issued certificate; may be nil
+	// Notes is told, before anything is made, of each setting that does not
+	// apply to every certificate (Expanded.Notes); nil means none.
+	Notes    func(note string)
+	Recorder Recorder // told of each issued certificate; may be nil
 }
 
 // Lab is an opened lab directory with its CAs loaded.
@@ -88,6 +91,11 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 	x, err := spec.Expand()
 	if err != nil {
 		return nil, err
+	}
+	if opts.Notes != nil {
+		for _, n := range x.Notes {
+			opts.Notes(n)
+		}
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
@@ -115,14 +123,22 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 	}
 	nb = nb.UTC().Truncate(time.Second)
 	env := lint.Env{At: nb}
+	for _, c := range x.Certs {
+		// A CA's notAfter is its notBefore (nb) plus its profile's validity.
+		role := map[string]profiles.Role{"root-ca": profiles.RootCA, "issuing-ca": profiles.IssuingCA, "wpj-ca": profiles.WPJCA}[c.issuer]
+		if err := x.checkValidity(spec, c, nb, c.issuer, nb.Add(profiles.MustGet(role).Validity.Default)); err != nil {
+			return nil, err
+		}
+	}
 
+	// The lab is made beside --out; errors name --out, not the temporary path.
 	parent := filepath.Dir(filepath.Clean(opts.Out))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, fmt.Errorf("ca: creating %s: %w", parent, err)
+		return nil, fmt.Errorf("ca: --out %s: creating its parent directory: %w", opts.Out, pathErr(err))
 	}
 	tmp, err := os.MkdirTemp(parent, ".cmgpki-lab-*")
 	if err != nil {
-		return nil, fmt.Errorf("ca: %w", err)
+		return nil, fmt.Errorf("ca: --out %s: cannot create the lab in %s: %w", opts.Out, parent, pathErr(err))
 	}
 	done := false
 	defer func() {
@@ -207,20 +223,21 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 		}
 		req := Request{Profile: p, Serial: serial, NotBefore: nb, PublicKey: caKeys[i].Public()}
 		var cert *x509.Certificate
+		var findings []lint.Result
 		var issuerName string
 		switch cs.role {
 		case profiles.RootCA:
 			req.CommonName = labCAName(x.Domain, "Lab Root CA")
-			cert, err = SelfSign(ctx, req, caKeys[i], env)
+			cert, findings, err = SelfSignFindings(ctx, req, caKeys[i], env)
 			issuerName = cs.name
 		case profiles.IssuingCA:
 			req.CommonName = labCAName(x.Domain, "Lab Issuing CA")
-			cert, err = auth["root-ca"].Issue(ctx, req, env)
+			cert, findings, err = auth["root-ca"].IssueFindings(ctx, req, env)
 			issuerName = "root-ca"
 		case profiles.WPJCA:
 			req.RawSubject, err = profiles.WPJIssuerRDN("MS-Organization-Access", profiles.WPJCAGUID)
 			if err == nil {
-				cert, err = SelfSign(ctx, req, caKeys[i], env)
+				cert, findings, err = SelfSignFindings(ctx, req, caKeys[i], env)
 			}
 			issuerName = cs.name
 		}
@@ -236,6 +253,7 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 		if err != nil {
 			return nil, err
 		}
+		e.Findings = findings
 		m.CAs = append(m.CAs, e)
 	}
 
@@ -261,7 +279,7 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 			}
 			req.WPJ, req.CommonName = id, id.DeviceID
 		}
-		cert, err := a.Issue(ctx, req, env)
+		cert, findings, err := a.IssueFindings(ctx, req, env)
 		if err != nil {
 			return err
 		}
@@ -269,6 +287,7 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 		if j.entry, err = w.writeLeaf(a, j, cert); err != nil {
 			return err
 		}
+		j.entry.Findings = findings
 		w.progress("certificates", int(issued.Add(1)), len(jobs))
 		return nil
 	})
@@ -304,6 +323,16 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 		}
 	}
 	return m, nil
+}
+
+// pathErr drops the operation and path of a *fs.PathError, which would name
+// a temporary path the user never gave.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func issuerOf(m *Manifest, name string) string {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cmgpki/cmgpki/internal/certio"
+	"github.com/cmgpki/cmgpki/lint"
 )
 
 // LabSchema is the schema string of manifest.json.
@@ -47,6 +48,9 @@ type Entry struct {
 	SHA256Fingerprint string   `json:"sha256_fingerprint"`
 	PFXFormat         string   `json:"pfx_format,omitempty"`
 	Files             Files    `json:"files"`
+	// Findings are the notices and warnings the profile's lint gave when
+	// the certificate was signed (errors are never signed); absent when none.
+	Findings []lint.Result `json:"findings,omitempty"`
 }
 
 // Files are an entry's files, relative to the lab root.

@@ -62,9 +62,12 @@ type IssueOptions struct {
 	Clock       clock.Clock
 	Rand        io.Reader
 	PFXPassword string // "" means the lab's password file
-	KeyPassword []byte
-	Template    string
-	Recorder    Recorder
+	// PFXPasswordFrom names where PFXPassword came from, for errors
+	// ("--pfx-password-file FILE", "CMGPKI_PFX_PASSWORD").
+	PFXPasswordFrom string
+	KeyPassword     []byte
+	Template        string
+	Recorder        Recorder
 }
 
 // Issue issues one certificate into the lab: files under certs/ and an entry
@@ -86,7 +89,7 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 		}
 		x.KeyType = k
 	}
-	if err := x.add(spec, c, "", "--name"); err != nil {
+	if err := x.add(spec, c, "", issueFlags); err != nil {
 		return nil, err
 	}
 	c = x.Certs[0]
@@ -108,22 +111,18 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 			return nil, &SpecError{Flag: "--name", Err: fmt.Errorf("%q is a CA of this lab; a CA is never overwritten", c.Name)}
 		}
 	}
-	pw := opts.PFXPassword
-	if pw == "" && c.profile.PFX.Needed {
-		if l.Manifest.PFXPasswordFile == "" {
-			return nil, &SpecError{Flag: "--pfx-password-file", Err: fmt.Errorf("lab %s was made with a password of your own; pass --pfx-password-file or set CMGPKI_PFX_PASSWORD", l.Dir)}
-		}
-		b, err := certio.ReadSecretFile(filepath.Join(l.Dir, l.Manifest.PFXPasswordFile))
-		if err != nil {
-			return nil, fmt.Errorf("ca: %w", err)
-		}
-		pw = string(b)
+	pw, err := l.pfxPassword(c, opts)
+	if err != nil {
+		return nil, err
 	}
 	nb := opts.NotBefore
 	if nb.IsZero() {
 		nb = opts.Clock.Now().Add(-10 * time.Minute)
 	}
 	nb = nb.UTC().Truncate(time.Second)
+	if err := x.checkValidity(spec, c, nb, a.Name, a.Cert.NotAfter); err != nil {
+		return nil, err
+	}
 
 	key, err := GenerateKey(c.keyType)
 	if err != nil {
@@ -154,7 +153,7 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 		}
 		req.CommonName = req.WPJ.DeviceID
 	}
-	cert, err := a.Issue(ctx, req, lint.Env{At: nb})
+	cert, findings, err := a.IssueFindings(ctx, req, lint.Env{At: nb})
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +161,7 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 	if err != nil {
 		return nil, err
 	}
+	e.Findings = findings
 	for _, rel := range []string{e.Files.Cert, e.Files.Chain, e.Files.DER, e.Files.Key, e.Files.PFX} {
 		if rel == "" {
 			continue
@@ -188,6 +188,34 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 		}
 	}
 	return &e, nil
+}
+
+// pfxPassword returns the password of the new certificate's PFX: the lab's
+// (from its password file), or the one given, which must then equal the
+// lab's: every PFX of a lab opens with one password.
+func (l *Lab) pfxPassword(c CertSpec, opts IssueOptions) (string, error) {
+	if !c.profile.PFX.Needed {
+		return "", nil
+	}
+	from := opts.PFXPasswordFrom
+	if from == "" {
+		from = "the PFX password given"
+	}
+	if l.Manifest.PFXPasswordFile == "" {
+		if opts.PFXPassword == "" {
+			return "", &SpecError{Flag: "--pfx-password-file", Err: fmt.Errorf("lab %s was made with a password of your own; pass --pfx-password-file or set CMGPKI_PFX_PASSWORD", l.Dir)}
+		}
+		return opts.PFXPassword, nil
+	}
+	file := filepath.Join(l.Dir, l.Manifest.PFXPasswordFile)
+	b, err := certio.ReadSecretFile(file)
+	if err != nil {
+		return "", fmt.Errorf("ca: lab %s: %w", l.Dir, err)
+	}
+	if opts.PFXPassword != "" && opts.PFXPassword != string(b) {
+		return "", &SpecError{Flag: from, Err: fmt.Errorf("the password differs from the one of lab %s (%s); every PFX of a lab opens with one password: leave it out to use the lab's", l.Dir, file)}
+	}
+	return string(b), nil
 }
 
 // AbsPath returns a manifest-relative path as a path under the lab.

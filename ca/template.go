@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"fmt"
 	"slices"
 
 	"go.step.sm/crypto/x509util"
@@ -25,7 +24,7 @@ func ApplyUserTemplate(tpl *x509.Certificate, text string, p *profiles.Profile) 
 	data.Set("Role", string(p.Role))
 	xc, err := x509util.NewCertificateFromX509(tpl, x509util.WithTemplate(text, data))
 	if err != nil {
-		return fmt.Errorf("ca: --template: %w", err)
+		return &SpecError{Flag: "--template", Err: err}
 	}
 	u := xc.GetCertificate()
 	if len(u.Subject.Names) > 0 || u.Subject.CommonName != "" {

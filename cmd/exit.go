@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/cmgpki/cmgpki/ca"
 )
@@ -18,11 +20,27 @@ const (
 	ExitFailure  ExitCode = 3 // could not run: I/O, signing, network
 )
 
-const exitCodesHelp = `Exit codes:
-  0  success
-  1  findings at or above the failure threshold
-  2  usage or input error (bad flag, argument, spec or input file); nothing was written
-  3  operational error (I/O, signing, network)`
+var exitCodeText = map[ExitCode]string{
+	ExitOK:       "success",
+	ExitFindings: "findings at or above the failure threshold",
+	ExitUsage:    "usage or input error (bad flag, argument, spec or input file); nothing was written",
+	ExitFailure:  "operational error (I/O, signing, network)",
+}
+
+// exitCodesHelp is the "Exit codes:" section of a command's help, listing
+// only the codes that command can return.
+func exitCodesHelp(codes ...ExitCode) string {
+	var b strings.Builder
+	b.WriteString("Exit codes:")
+	for _, c := range codes {
+		fmt.Fprintf(&b, "\n  %d  %s", c, exitCodeText[c])
+	}
+	return b.String()
+}
+
+// The exit codes of commands that read input and write or serve: none of
+// them has findings (code 1) yet.
+var runCodes = []ExitCode{ExitOK, ExitUsage, ExitFailure}
 
 // UsageError is bad input from the user; usage is printed after it when
 // ShowUsage is set.

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -43,7 +42,8 @@ func (f *Factory) notef(format string, args ...any) {
 }
 
 // secret reads a password from the file named by a flag, else from an
-// environment variable; never from a plain flag value.
+// environment variable; never from a plain flag value. Files are decoded by
+// certio.ReadSecretFile (UTF-8 with or without a BOM, UTF-16 with a BOM).
 func (f *Factory) secret(flag, file, env string) ([]byte, error) {
 	if file != "" {
 		b, err := certio.ReadSecretFile(file)
@@ -53,9 +53,21 @@ func (f *Factory) secret(flag, file, env string) ([]byte, error) {
 		return b, nil
 	}
 	if v := f.Getenv(env); v != "" {
-		return bytes.TrimRight([]byte(v), "\r\n"), nil
+		b, err := certio.DecodeSecret([]byte(v))
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("%s: the password %w", env, err))
+		}
+		return b, nil
 	}
 	return nil, nil
+}
+
+// secretSource names where secret reads from, for messages.
+func (f *Factory) secretSource(flag, file, env string) string {
+	if file != "" {
+		return flag + " " + file
+	}
+	return env
 }
 
 // outputFormat validates --output.

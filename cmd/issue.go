@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cmgpki/cmgpki/ca"
+	"github.com/cmgpki/cmgpki/lint"
 	"github.com/cmgpki/cmgpki/profiles"
 )
 
@@ -28,12 +29,15 @@ func newIssueCmd(f *Factory, runF func(*issueOptions) error) *cobra.Command {
 		Short: "issue one role certificate from an existing lab's CA",
 		Long: `Issue one certificate of role PROFILE (see "cmgpki profiles list") from a
 lab directory made by "lab create" or "ca init", and add it to the manifest.
-The certificate is linted against its profile before it is signed.
+The certificate is linted against its profile before it is signed: what
+the profile forbids is refused (exit 2); its notices and warnings are
+printed on stderr as "Note:" and "Warning:" lines and listed under
+"findings" in the JSON output and the manifest entry.
 
 Arguments:
   PROFILE  cmg-server, mp-https, cmg-connection-point, pki-client, wpj-device or ocsp-signer
 
-` + exitCodesHelp,
+` + exitCodesHelp(runCodes...),
 		Example: `  cmgpki issue pki-client --lab cmg-lab --name client02 --cn client02.contoso.com
   cmgpki issue mp-https --lab cmg-lab --name dp01 --cn dp01.contoso.com --san dp01.corp.contoso.com
   cmgpki issue cmg-server --lab cmg-lab --name cmg2 --cn cmg2.contoso.com --key-type rsa4096
@@ -52,13 +56,13 @@ Arguments:
 	fl.StringVar(&o.lab, "lab", "", "lab directory (required)")
 	fl.StringVar(&o.name, "name", "", "name of the certificate in the lab (file names); required")
 	fl.StringVar(&o.cn, "cn", "", "subject CN (an FQDN for server and client roles; a GUID or empty for wpj-device)")
-	fl.StringSliceVar(&o.sans, "san", nil, "SAN dNSName (repeatable; default the CN)")
+	fl.StringSliceVar(&o.sans, "san", nil, "SAN dNSName, an FQDN (repeatable; default the CN); IP addresses are refused")
 	fl.StringVar(&o.keyType, "key-type", "", "rsa2048 (default), rsa3072, rsa4096, p256, p384, where the profile allows it")
 	fl.StringVar(&o.issuer, "issuer", "", "CA that signs (default issuing-ca, or root-ca without one; wpj-ca for devices)")
-	fl.DurationVar(&o.validity, "validity", 0, "lifetime, e.g. 8760h (default the profile's)")
+	fl.DurationVar(&o.validity, "validity", 0, "lifetime, e.g. 8760h (default the profile's); must end before the issuer's notAfter")
 	fl.StringVar(&o.notBefore, "not-before", "", "notBefore, RFC 3339 (default now less 10 minutes)")
 	fl.StringVar(&o.pfxFormat, "pfx-format", "", "legacy or modern (default the profile's)")
-	fl.StringVar(&o.pfxPasswordFile, "pfx-password-file", "", "PFX password file (or $CMGPKI_PFX_PASSWORD; default the lab's password file)")
+	fl.StringVar(&o.pfxPasswordFile, "pfx-password-file", "", "PFX password file (or $CMGPKI_PFX_PASSWORD) for a lab made with your own password; a lab with pfx-password.txt uses that one")
 	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys, also used for the new key (or $CMGPKI_KEY_PASSWORD)")
 	fl.StringVar(&o.template, "template", "", "x509util template file applied on top of the profile")
 	fl.BoolVar(&o.force, "force", false, "replace a certificate of the same name")
@@ -77,7 +81,7 @@ func runIssue(c *cobra.Command, f *Factory, o *issueOptions) error {
 		return &UsageError{Err: fmt.Errorf("--name is required"), ShowUsage: true}
 	}
 	if _, err := profiles.Get(o.profile); err != nil {
-		return usageErr(err)
+		return usageErr(fmt.Errorf("PROFILE argument: %w", err))
 	}
 	opts := ca.IssueOptions{Issuer: o.issuer, Force: o.force, Clock: f.Clock, Rand: f.Rand}
 	if o.notBefore != "" {
@@ -92,6 +96,7 @@ func runIssue(c *cobra.Command, f *Factory, o *issueOptions) error {
 		return err
 	}
 	opts.PFXPassword = string(pw)
+	opts.PFXPasswordFrom = f.secretSource("--pfx-password-file", o.pfxPasswordFile, "CMGPKI_PFX_PASSWORD")
 	if opts.KeyPassword, err = f.secret("--key-password-file", o.keyPasswordFile, "CMGPKI_KEY_PASSWORD"); err != nil {
 		return err
 	}
@@ -110,10 +115,15 @@ func runIssue(c *cobra.Command, f *Factory, o *issueOptions) error {
 	e, err := lab.Issue(c.Context(), ca.CertSpec{Name: o.name, Profile: o.profile, CN: o.cn, SANs: o.sans,
 		KeyType: o.keyType, Validity: o.validity, PFXFormat: o.pfxFormat}, opts)
 	if err != nil {
-		return err
+		return withTemplateFile(err, o.template)
 	}
+	printFindings(f, e.Name, e.Findings)
 	if o.output == "json" {
-		return renderJSON(f.IO.Out, map[string]any{"schema": "cmgpki/issue/v1", "certificate": e})
+		findings := e.Findings
+		if findings == nil {
+			findings = []lint.Result{}
+		}
+		return renderJSON(f.IO.Out, map[string]any{"schema": "cmgpki/issue/v1", "certificate": e, "findings": findings})
 	}
 	if err := renderEntries(f, []ca.Entry{*e}); err != nil {
 		return err

@@ -91,16 +91,16 @@ func (o *labFlags) specFrom(c *cobra.Command) (*ca.LabSpec, error) {
 		v := !o.noIssuing
 		s.IssuingCA = &v
 	}
-	if ch("cmg-name", "cmg") {
+	if ch("cmg-name", "cmg.cn") {
 		s.CMG.CN = o.cmgName
 	}
-	if ch("mp-name", "mp") {
+	if ch("mp-name", "mp.cn") {
 		s.MP.CN = o.mpName
 	}
-	if ch("mp-san", "mp") {
+	if ch("mp-san", "mp.sans") {
 		s.MP.SANs = o.mpSANs
 	}
-	if ch("cp-name", "connection_point") {
+	if ch("cp-name", "connection_point.cn") {
 		s.CP.CN = o.cpName
 	}
 	if ch("clients", "clients") || s.Clients == nil {
@@ -118,6 +118,7 @@ func (o *labFlags) options(f *Factory, c *cobra.Command) (ca.LabOptions, error) 
 	opts := ca.LabOptions{
 		Out: o.out, Force: o.force, Reproducible: o.reproducible,
 		Keys: ca.KeyStore{Dir: o.keysDir}, Clock: f.Clock, Rand: f.Rand, Progress: f.IO.ErrOut,
+		Notes: func(n string) { f.notef("%s", n) },
 	}
 	if o.notBefore != "" {
 		t, err := time.Parse(time.RFC3339, o.notBefore)
@@ -172,7 +173,7 @@ Arguments:
   none; see the flags. Passwords are read from files or the environment,
   never from a flag value.
 
-` + exitCodesHelp,
+` + exitCodesHelp(runCodes...),
 		Example: `  cmgpki lab create --out cmg-lab
   cmgpki lab create --out lab2 --domain fabrikam.com --cmg-name cmg01.fabrikam.com --clients 50
   cmgpki lab create --out lab3 --spec testdata/lab.yaml --output json
@@ -194,7 +195,7 @@ Arguments:
 			opts.Recorder = recorderFor(f, o.out)
 			m, err := ca.CreateLab(c.Context(), spec, opts)
 			if err != nil {
-				return err
+				return withTemplateFile(err, o.template)
 			}
 			return renderLab(f, o.out, m, o.output, true)
 		},
@@ -213,9 +214,12 @@ func newCACmd(f *Factory) *cobra.Command {
 		Long: `Create the CAs of a lab directory without any leaf certificate; add leaves
 later with "cmgpki issue PROFILE --lab DIR".
 
-` + exitCodesHelp,
+The WPJ CA is RSA, as Entra's MS-Organization-Access CA is: with an EC
+--key-type it stays rsa2048 (a Note says so); --no-wpj-ca leaves it out.
+
+` + exitCodesHelp(runCodes...),
 		Example: `  cmgpki ca init --out my-ca
-  cmgpki ca init --out my-ca --key-type p384 --no-issuing-ca
+  cmgpki ca init --out ec-ca --key-type p384 --no-issuing-ca --no-wpj-ca
   cmgpki ca init --out my-ca --base-url http://pki.contoso.com`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -234,7 +238,7 @@ later with "cmgpki issue PROFILE --lab DIR".
 			opts.Recorder = recorderFor(f, o.out)
 			m, err := ca.CreateLab(c.Context(), spec, opts)
 			if err != nil {
-				return err
+				return withTemplateFile(err, o.template)
 			}
 			return renderLab(f, o.out, m, o.output, false)
 		},
@@ -245,6 +249,9 @@ later with "cmgpki issue PROFILE --lab DIR".
 }
 
 func renderLab(f *Factory, dir string, m *ca.Manifest, output string, full bool) error {
+	for _, e := range append(append([]ca.Entry{}, m.CAs...), m.Certificates...) {
+		printFindings(f, e.Name, e.Findings)
+	}
 	if output == "json" {
 		return renderJSON(f.IO.Out, m)
 	}

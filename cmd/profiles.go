@@ -12,7 +12,7 @@ import (
 
 func newProfilesCmd(f *Factory) *cobra.Command {
 	c := groupCmd("profiles", "list and show certificate role profiles")
-	c.Long = "Each profile says what one CMG role's certificate must be, with the Microsoft source of every requirement.\nThe same profile drives issuing and linting.\n\n" + exitCodesHelp
+	c.Long = "Each profile says what one CMG role's certificate must be, with the Microsoft source of every requirement.\nThe same profile drives issuing and linting.\n\n" + exitCodesHelp(ExitOK, ExitUsage)
 	var out string
 	list := &cobra.Command{
 		Use:     "list",

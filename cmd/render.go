@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -59,16 +60,68 @@ func noArgs(c *cobra.Command, args []string) error {
 }
 
 // groupCmd is a command that only holds subcommands; an unknown subcommand
-// is a usage error (exit 2), no subcommand prints help.
+// is a usage error (exit 2) with cobra's "Did you mean this?" suggestions,
+// no subcommand prints help.
 func groupCmd(use, short string) *cobra.Command {
 	return &cobra.Command{
 		Use:   use,
 		Short: short,
-		RunE: func(c *cobra.Command, args []string) error {
+		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return &UsageError{Err: fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath()), ShowUsage: true}
+				return unknownCommand(c, args[0])
 			}
-			return c.Help()
+			return nil
 		},
+		RunE: func(c *cobra.Command, args []string) error { return c.Help() },
 	}
+}
+
+// unknownCommand is the error for an unknown subcommand of a group, worded
+// as cobra words it for the root.
+func unknownCommand(c *cobra.Command, arg string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", arg, c.CommandPath())
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2 // cobra's default, set lazily only for the root
+	}
+	if s := c.SuggestionsFor(arg); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	} else {
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		msg += " (available: " + strings.Join(names, ", ") + ")"
+	}
+	return &UsageError{Err: errors.New(msg)}
+}
+
+// checkSubcommand finds the command args name before any flag is parsed,
+// so "lab craete --out x" is reported as an unknown command with
+// suggestions rather than as an unknown flag of "lab". Cobra does this
+// itself only for the root.
+func checkSubcommand(root *cobra.Command, args []string) error {
+	c, rest, err := root.Find(args)
+	if err != nil || !c.HasParent() || !c.HasAvailableSubCommands() {
+		return nil
+	}
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		switch {
+		case a == "--":
+			if i+1 < len(rest) {
+				return unknownCommand(c, rest[i+1])
+			}
+			return nil
+		case a == "-h" || a == "--help":
+		case strings.HasPrefix(a, "-"):
+			if !strings.Contains(a, "=") {
+				i++ // its value, as cobra reads "--flag value"
+			}
+		default:
+			return unknownCommand(c, a)
+		}
+	}
+	return nil
 }

@@ -67,8 +67,13 @@ superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aAComprom
 		example = "  cmgpki unrevoke --lab cmg-lab --cert cmg-lab/certs/client01.crt\n  cmgpki unrevoke --lab cmg-lab --serial 5b0e3c..."
 	}
 	c := &cobra.Command{
-		Use: use + " --lab DIR (--serial HEX | --cert FILE)", Short: short, Long: long + exitCodesHelp, Example: example, Args: noArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runRevoke(c.Context(), f, o, unrevoke) },
+		Use: use + " --lab DIR (--serial HEX | --cert FILE)", Short: short, Long: long + exitCodesHelp(runCodes...), Example: example, Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := checkHoldReason(c, o); err != nil {
+				return err
+			}
+			return runRevoke(c.Context(), f, o, unrevoke)
+		},
 	}
 	fl := c.Flags()
 	fl.StringVar(&o.lab, "lab", "", "lab directory (required)")
@@ -77,10 +82,26 @@ superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aAComprom
 	fl.StringVar(&o.issuer, "issuer", "", "CA name, only needed if two CAs issued the same serial")
 	if !unrevoke {
 		fl.StringVar(&o.reason, "reason", "unspecified", "RFC 5280 reason name")
-		fl.BoolVar(&o.hold, "hold", false, "put on hold (certificateHold), which unrevoke can release")
+		fl.BoolVar(&o.hold, "hold", false, "put on hold (certificateHold, the same as --reason certificateHold), which unrevoke can release; not with another --reason")
 	}
 	addOutputFlag(c, &o.output)
 	return c
+}
+
+// checkHoldReason refuses --hold with a --reason other than certificateHold:
+// a hold is the reason certificateHold, so the other reason would be dropped.
+func checkHoldReason(c *cobra.Command, o *revokeOptions) error {
+	if !o.hold || !c.Flags().Changed("reason") {
+		return nil
+	}
+	r, err := crl.ParseReason(o.reason)
+	if err != nil {
+		return usageErr(fmt.Errorf("--reason: %w", err))
+	}
+	if r != ocsp.CertificateHold {
+		return usageErr(fmt.Errorf("--hold and --reason %s are exclusive (hold is certificateHold, which unrevoke can release; %s is final)", o.reason, o.reason))
+	}
+	return nil
 }
 
 func runRevoke(ctx context.Context, f *Factory, o *revokeOptions, unrevoke bool) error {
@@ -183,7 +204,7 @@ certificate). Each CRL is parsed back and checked (signature, number, IDP)
 before it is written, as DIR/crl/NAME.crl (DER) and NAME.pem, and kept in
 the lab's store, from which a running "cmgpki serve" serves it within its poll.
 
-` + exitCodesHelp,
+` + exitCodesHelp(runCodes...),
 		Example: "  cmgpki crl --lab cmg-lab\n  cmgpki crl --lab cmg-lab --validity 24h --output json",
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -263,7 +284,7 @@ Each request is logged on stderr. SIGINT or SIGTERM shuts down gracefully.
 The certificates carry the lab's base URL; --listen must be where that URL
 reaches (by default both are 127.0.0.1:8080).
 
-` + exitCodesHelp,
+` + exitCodesHelp(runCodes...),
 		Example: "  cmgpki serve --lab cmg-lab\n  cmgpki serve --lab cmg-lab --listen 0.0.0.0:80 --poll 1s\n  cmgpki serve --lab cmg-lab --crl-validity 24h --ocsp-validity 1h",
 		Args:    noArgs,
 		RunE:    func(c *cobra.Command, _ []string) error { return runServe(c.Context(), f, o, nil) },

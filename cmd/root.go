@@ -26,6 +26,10 @@ func run(ctx context.Context, f *Factory, args []string) ExitCode {
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetIn(f.IO.In)
+	if err := checkSubcommand(root, args); err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "Error: %v\n", err)
+		return ExitUsage
+	}
 	cmd, err := root.ExecuteContextC(ctx)
 	code := exitCodeFor(err)
 	if err != nil {
@@ -61,13 +65,15 @@ Common tasks:
   cmgpki revoke --lab cmg-lab --cert cmg-lab/certs/client01.crt --reason keyCompromise
   cmgpki serve --lab cmg-lab               serve CRLs, CA certificates and OCSP on 127.0.0.1:8080
 
-` + exitCodesHelp,
+` + exitCodesHelp(runCodes...),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       currentVersion().String(),
 	}
+	root.SetVersionTemplate("cmgpki {{.Version}}\n")
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
-	root.AddCommand(newLabCmd(f), newCACmd(f), newIssueCmd(f, nil), newProfilesCmd(f))
+	root.AddCommand(newLabCmd(f), newCACmd(f), newIssueCmd(f, nil), newProfilesCmd(f), newVersionCmd(f))
 	addRevocationCmds(root, f)
 	return root
 }

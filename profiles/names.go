@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 )
@@ -11,10 +12,16 @@ var labelRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`
 // CheckDNSName returns an error saying what is wrong with name as a SAN
 // dNSName: empty labels, bad characters, a label over 63 or a name over 253
 // characters, or a wildcard anywhere but as the whole leftmost label of a
-// name with at least two more labels ("*.contoso.com").
+// name with at least two more labels ("*.contoso.com"). An IP address is
+// refused: no CMG role takes an iPAddress SAN, and ConfigMgr clients reach
+// site systems and the CMG by FQDN ([PKIREQ], [SAC]), so "10.0.0.1" as a
+// dNSName would only ever fail name matching.
 func CheckDNSName(name string, allowWildcard bool) error {
 	if name == "" {
 		return fmt.Errorf("empty DNS name")
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(name, "[]")); err == nil {
+		return fmt.Errorf("%q is an IP address, not a DNS name: Configuration Manager needs FQDNs in the certificate (no CMG role takes an IP address SAN)", ip)
 	}
 	if len(name) > 253 {
 		return fmt.Errorf("DNS name %q is %d characters; at most 253", name, len(name))
@@ -22,6 +29,9 @@ func CheckDNSName(name string, allowWildcard bool) error {
 	labels := strings.Split(name, ".")
 	if len(labels) < 2 {
 		return fmt.Errorf("DNS name %q is not fully qualified (want host.domain)", name)
+	}
+	if last := labels[len(labels)-1]; last != "" && strings.Trim(last, "0123456789") == "" {
+		return fmt.Errorf("DNS name %q: the last label %q is all digits (an IP address?); give an FQDN", name, last)
 	}
 	for i, l := range labels {
 		if strings.Contains(l, "*") {

@@ -9,6 +9,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -17,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"go.step.sm/crypto/pemutil"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
@@ -224,16 +227,87 @@ func SHA256Fingerprint(c *x509.Certificate) string {
 	return hex.EncodeToString(s[:])
 }
 
-// ReadSecretFile reads a password file, trimming one trailing newline (and
-// CR) so files written by editors and `echo` work.
+// ReadSecretFile reads a password file. It accepts what editors, `echo` and
+// PowerShell write: UTF-8 with or without a byte-order mark, and UTF-16 LE or
+// BE with a byte-order mark (Windows PowerShell 5.1's `>` and Out-File
+// default), and drops one trailing line ending (LF, CRLF or CR). It refuses,
+// naming the file, an empty password, NUL bytes (UTF-16 without a BOM),
+// invalid UTF-8 and a password of more than one line, rather than use bytes
+// nobody typed as the password.
 func ReadSecretFile(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	b = bytes.TrimRight(b, "\r\n")
+	pw, err := DecodeSecret(b)
+	if err != nil {
+		return nil, fmt.Errorf("password file %s: %w", path, err)
+	}
+	return pw, nil
+}
+
+// DecodeSecret decodes the contents of a password file as ReadSecretFile
+// does and returns the password as UTF-8.
+func DecodeSecret(b []byte) ([]byte, error) {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		b = b[3:]
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		u, err := decodeUTF16(b[2:], binary.LittleEndian)
+		if err != nil {
+			return nil, fmt.Errorf("UTF-16 LE: %w", err)
+		}
+		b = u
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		u, err := decodeUTF16(b[2:], binary.BigEndian)
+		if err != nil {
+			return nil, fmt.Errorf("UTF-16 BE: %w", err)
+		}
+		b = u
+	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		return nil, errors.New("holds NUL bytes (UTF-16 without a byte-order mark?); save it as UTF-8 or UTF-16 with a BOM")
+	}
+	if !utf8.Valid(b) {
+		return nil, errors.New("is not valid UTF-8 (save it as UTF-8, or UTF-16 with a BOM)")
+	}
+	switch {
+	case bytes.HasSuffix(b, []byte("\r\n")):
+		b = b[:len(b)-2]
+	case bytes.HasSuffix(b, []byte("\n")), bytes.HasSuffix(b, []byte("\r")):
+		b = b[:len(b)-1]
+	}
 	if len(b) == 0 {
-		return nil, fmt.Errorf("%s: file is empty", path)
+		return nil, errors.New("is empty")
+	}
+	if bytes.ContainsAny(b, "\r\n") {
+		return nil, errors.New("holds more than one line; put the password alone on the first line")
 	}
 	return b, nil
+}
+
+func decodeUTF16(b []byte, order binary.ByteOrder) ([]byte, error) {
+	if len(b)%2 != 0 {
+		return nil, fmt.Errorf("odd number of bytes (%d) after the byte-order mark", len(b))
+	}
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = order.Uint16(b[2*i:])
+	}
+	var out []byte
+	for i := 0; i < len(u); i++ {
+		r := rune(u[i])
+		if utf16.IsSurrogate(r) {
+			if i+1 >= len(u) {
+				return nil, errors.New("unpaired surrogate")
+			}
+			r = utf16.DecodeRune(r, rune(u[i+1]))
+			if r == utf8.RuneError {
+				return nil, errors.New("unpaired surrogate")
+			}
+			i++
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	return out, nil
 }
