@@ -192,7 +192,7 @@ Arguments:
 			if err != nil {
 				return err
 			}
-			opts.Recorder = recorderFor(f, o.out)
+			// A new lab has no store: it is created, and imports the manifest, on first use.
 			m, err := ca.CreateLab(c.Context(), spec, opts)
 			if err != nil {
 				return withTemplateFile(err, o.template)
@@ -235,7 +235,7 @@ The WPJ CA is RSA, as Entra's MS-Organization-Access CA is: with an EC
 			if err != nil {
 				return err
 			}
-			opts.Recorder = recorderFor(f, o.out)
+			// A new lab has no store: it is created, and imports the manifest, on first use.
 			m, err := ca.CreateLab(c.Context(), spec, opts)
 			if err != nil {
 				return withTemplateFile(err, o.template)

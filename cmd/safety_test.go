@@ -171,6 +171,11 @@ func TestForceReplacesAKeylessLab(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "crl")); err == nil {
 		t.Error("the old CRLs were kept")
 	}
+	// The old lab had a store; the new one gets its own on first use, not
+	// one written by lab create (fixtures stay plain files).
+	if _, err := os.Stat(filepath.Join(dir, "revocation.db")); err == nil {
+		t.Error("lab create --force wrote a revocation store into the new lab")
+	}
 	left, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".cmgpki-lab-*"))
 	if len(left) > 0 {
 		t.Errorf("temporary directories left: %v", left)
