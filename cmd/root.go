@@ -65,9 +65,10 @@ Common tasks:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
 	root.AddCommand(newLabCmd(f), newCACmd(f), newIssueCmd(f, nil), newProfilesCmd(f))
 	addRevocationCmds(root, f)
+	addWideFlags(root, f)
+	registerCompletions(root)
 	return root
 }
