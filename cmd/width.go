@@ -300,8 +300,8 @@ var (
 	// profiles show is a detail view: its cells wrap instead of being cut.
 	profileShowColumns = []column{
 		{Header: "REQUIREMENT", Priority: 1},
-		{Header: "VALUE", Priority: 1, Min: 26, Shrink: wrapWords},
-		{Header: "SOURCE", Priority: 2, Min: 20, Shrink: wrapWords},
+		{Header: "VALUE", Priority: 1, Min: 25, Shrink: wrapWords},
+		{Header: "SOURCE", Priority: 2, Min: 24, Shrink: wrapWords},
 	}
 	revokeColumns = []column{
 		{Header: "ISSUER", Priority: 6, Min: 10, Shrink: cutEnd},
