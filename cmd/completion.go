@@ -78,9 +78,37 @@ var argCompletions = map[string]cobra.CompletionFunc{
 	"PROFILE": choices(profileNames),
 }
 
-// registerCompletions walks the command tree and registers the completion
-// of flag values and positional arguments (see `cmgpki completion --help`).
-func registerCompletions(c *cobra.Command) {
+// completionHelp is the help of the (visible) completion command.
+const completionHelp = `Print a script that completes cmgpki's commands, flags and values (profile
+names, key types, revocation reasons, --output and --pfx-format values, lab
+directories) in your shell. Install it once:
+
+  bash        cmgpki completion bash > /etc/bash_completion.d/cmgpki
+              (needs the bash-completion package; or source <(cmgpki completion bash) in ~/.bashrc)
+  zsh         cmgpki completion zsh > "${fpath[1]}/_cmgpki"
+              (needs "autoload -U compinit; compinit" in ~/.zshrc)
+  fish        cmgpki completion fish > ~/.config/fish/completions/cmgpki.fish
+  PowerShell  cmgpki completion powershell | Out-String | Invoke-Expression
+              (add that line to $PROFILE to keep it; cmgpki.exe on Windows)
+
+Then start a new shell. See "cmgpki completion SHELL --help" for details.`
+
+// registerCompletions makes the completion command visible and walks the
+// command tree to register the completion of flag values and positional
+// arguments.
+func registerCompletions(root *cobra.Command, f *Factory) {
+	root.SetOut(f.IO.Out) // the completion command takes its writer when it is made
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Short = "print a shell completion script (bash, zsh, fish, powershell)"
+			c.Long = completionHelp
+		}
+	}
+	registerValueCompletions(root)
+}
+
+func registerValueCompletions(c *cobra.Command) {
 	c.Flags().VisitAll(func(fl *pflag.Flag) {
 		if fl.Value.Type() == "bool" || hasFlagCompletion(c, fl.Name) {
 			return
@@ -105,7 +133,7 @@ func registerCompletions(c *cobra.Command) {
 		}
 	}
 	for _, sub := range c.Commands() {
-		registerCompletions(sub)
+		registerValueCompletions(sub)
 	}
 }
 

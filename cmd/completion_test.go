@@ -61,7 +61,7 @@ func TestCompletionValues(t *testing.T) {
 
 func TestCompletionCommand(t *testing.T) {
 	help := runCmd(t, nil, "--help")
-	if !strings.Contains(help.out, "completion") {
+	if !strings.Contains(help.out, "completion  print a shell completion script") {
 		t.Errorf("completion is not listed in --help:\n%s", help.out)
 	}
 	for shell, want := range map[string]string{
@@ -73,6 +73,9 @@ func TestCompletionCommand(t *testing.T) {
 		r := runCmd(t, nil, "completion", shell)
 		if r.code != ExitOK || !strings.Contains(r.out, want) {
 			t.Errorf("completion %s: exit %d, script lacks %q", shell, r.code, want)
+		}
+		if h := runCmd(t, nil, "completion", "--help"); !strings.Contains(h.out, "cmgpki completion "+shell) {
+			t.Errorf("completion --help does not say how to install for %s:\n%s", shell, h.out)
 		}
 	}
 }

@@ -69,6 +69,6 @@ Common tasks:
 	root.AddCommand(newLabCmd(f), newCACmd(f), newIssueCmd(f, nil), newProfilesCmd(f))
 	addRevocationCmds(root, f)
 	addWideFlags(root, f)
-	registerCompletions(root)
+	registerCompletions(root, f)
 	return root
 }
