@@ -103,6 +103,12 @@ func registerCompletions(root *cobra.Command, f *Factory) {
 		if c.Name() == "completion" {
 			c.Short = "print a shell completion script (bash, zsh, fish, powershell)"
 			c.Long = completionHelp
+			c.Example = "  cmgpki completion bash > /etc/bash_completion.d/cmgpki\n" +
+				"  cmgpki completion zsh > \"${fpath[1]}/_cmgpki\"\n" +
+				"  cmgpki completion powershell | Out-String | Invoke-Expression"
+			for _, sh := range c.Commands() {
+				sh.Short = "print the completion script for " + sh.Name()
+			}
 		}
 	}
 	registerValueCompletions(root)

@@ -64,6 +64,7 @@ func headerOf(t *testing.T, table string) []string {
 func TestTablesFitTerminalWidth(t *testing.T) {
 	lab := filepath.Join(t.TempDir(), "lab")
 	runCmd(t, nil, "lab", "create", "--out", lab)
+	var lab80 string
 	for _, width := range []int{80, 120} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			cases := []struct {
@@ -81,6 +82,9 @@ func TestTablesFitTerminalWidth(t *testing.T) {
 			}
 			for _, tc := range cases {
 				r := runTTY(t, width, tc.args...)
+				if width == 80 && tc.name == "lab create" {
+					lab80 = r.out
+				}
 				if w := widest(r.out); w > width {
 					t.Errorf("%s: a line is %d columns wide on a %d column terminal:\n%s", tc.name, w, width, r.out)
 				}
@@ -99,14 +103,13 @@ func TestTablesFitTerminalWidth(t *testing.T) {
 
 	// The rows of lab create keep what identifies them: every role, every
 	// name, every expiry date.
-	r := runTTY(t, 80, "lab", "create", "--out", filepath.Join(t.TempDir(), "lab"))
 	for _, want := range []string{"root-ca", "issuing-ca", "wpj-ca", "cmg-server", "mp-https", "cmg-connection-point", "pki-client", "client01", "wpj-device", "device01", "CN=mp.contoso.com"} {
-		if !strings.Contains(r.out, "| "+want+" ") {
-			t.Errorf("80 columns: lab create lost %q:\n%s", want, r.out)
+		if !strings.Contains(lab80, "| "+want+" ") {
+			t.Errorf("80 columns: lab create lost %q:\n%s", want, lab80)
 		}
 	}
-	if !strings.Contains(r.out, pkitest.At.AddDate(1, 0, 0).Format("2006-01")) {
-		t.Errorf("80 columns: lab create lost the expiry dates:\n%s", r.out)
+	if !strings.Contains(lab80, pkitest.At.AddDate(1, 0, 0).Format("2006-01")) {
+		t.Errorf("80 columns: lab create lost the expiry dates:\n%s", lab80)
 	}
 }
 
