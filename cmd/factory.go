@@ -17,6 +17,10 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// OutIsTTY is true when Out is a terminal; only then are text tables
+	// fitted to TermWidth (0: unknown, not fitted). Piped output is stable.
+	OutIsTTY  bool
+	TermWidth int
 }
 
 // Factory carries what commands take from the outside world, so tests can
@@ -26,11 +30,14 @@ type Factory struct {
 	Clock  clock.Clock
 	Rand   io.Reader
 	Getenv func(string) string
+
+	wide bool // --wide: tables in full even on a narrow terminal
 }
 
 func defaultFactory() *Factory {
+	tty, width := terminal(os.Stdout, os.Getenv)
 	return &Factory{
-		IO:     IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
+		IO:     IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, OutIsTTY: tty, TermWidth: width},
 		Clock:  clock.Real{},
 		Rand:   rand.Reader,
 		Getenv: os.Getenv,

@@ -281,5 +281,5 @@ func renderEntries(f *Factory, es []ca.Entry) error {
 		rows = append(rows, []string{e.Role, e.Name, e.Subject, strings.Join(e.DNSNames, ", "), e.KeyType,
 			e.NotAfter[:10], e.SHA1Thumbprint, file})
 	}
-	return renderTable(f.IO.Out, []string{"ROLE", "NAME", "SUBJECT", "SANS", "KEY", "EXPIRES", "SHA-1 THUMBPRINT", "FILE"}, rows)
+	return renderTable(f, entryColumns, rows)
 }

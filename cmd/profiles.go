@@ -36,7 +36,7 @@ func newProfilesCmd(f *Factory) *cobra.Command {
 				v := viewProfile(p)
 				rows = append(rows, []string{v.Name, v.EKU, v.Keys, v.Template, p.Summary})
 			}
-			return renderTable(f.IO.Out, []string{"PROFILE", "EKU", "KEYS", "AD CS TEMPLATE", "SUMMARY"}, rows)
+			return renderTable(f, profileListColumns, rows)
 		},
 	}
 	addOutputFlag(list, &out)
@@ -79,7 +79,7 @@ func newProfilesCmd(f *Factory) *cobra.Command {
 				}
 			}
 			fmt.Fprintf(f.IO.Out, "Profile %s\n", p.Role)
-			return renderTable(f.IO.Out, []string{"REQUIREMENT", "VALUE", "SOURCE"}, rows)
+			return renderTable(f, profileShowColumns, rows)
 		},
 	}
 	addOutputFlag(show, &showOut)

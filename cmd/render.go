@@ -14,9 +14,11 @@ import (
 )
 
 // renderTable writes an ASCII table (safe in legacy Windows consoles) with
-// headers as typed.
-func renderTable(w io.Writer, header []string, rows [][]string) error {
-	t := tablewriter.NewTable(w,
+// headers as typed to f.IO.Out, fitted to the terminal width unless --wide
+// (see fitColumns); output that is not a terminal gets every column in full.
+func renderTable(f *Factory, cols []column, rows [][]string) error {
+	header, rows := fitTable(cols, rows, f.tableWidthLimit())
+	t := tablewriter.NewTable(f.IO.Out,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),

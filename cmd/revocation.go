@@ -171,7 +171,7 @@ func runRevoke(ctx context.Context, f *Factory, o *revokeOptions, unrevoke bool)
 		if err := renderJSON(f.IO.Out, v); err != nil {
 			return err
 		}
-	} else if err := renderTable(f.IO.Out, []string{"ISSUER", "SERIAL", "SUBJECT", "ROLE", "STATUS", "REVOKED AT", "REASON"},
+	} else if err := renderTable(f, revokeColumns,
 		[][]string{{v.Issuer, v.Serial, v.Subject, v.Role, v.Status, v.RevokedAt, v.Reason}}); err != nil {
 		return err
 	}
@@ -253,7 +253,7 @@ func renderCRLs(f *Factory, cs []*crl.CRL, output string) error {
 	for _, c := range cs {
 		rows = append(rows, []string{c.Issuer, c.Number.String(), c.ThisUpdate.Format(time.RFC3339), c.NextUpdate.Format(time.RFC3339), fmt.Sprint(c.Entries), c.File})
 	}
-	return renderTable(f.IO.Out, []string{"CA", "NUMBER", "THIS UPDATE", "NEXT UPDATE", "ENTRIES", "FILE"}, rows)
+	return renderTable(f, crlColumns, rows)
 }
 
 type serveOptions struct {

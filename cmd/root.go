@@ -71,9 +71,10 @@ Common tasks:
 		Version:       currentVersion().String(),
 	}
 	root.SetVersionTemplate("cmgpki {{.Version}}\n")
-	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
 	root.AddCommand(newLabCmd(f), newCACmd(f), newIssueCmd(f, nil), newProfilesCmd(f), newVersionCmd(f))
 	addRevocationCmds(root, f)
+	addWideFlags(root, f)
+	registerCompletions(root, f)
 	return root
 }
