@@ -274,7 +274,7 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 	for _, j := range jobs {
 		m.Certificates = append(m.Certificates, j.entry)
 	}
-	if err := writeImportScript(tmp, m); err != nil {
+	if err := syncLabFiles(tmp, m); err != nil {
 		return nil, err
 	}
 	if err := WriteManifest(tmp, m); err != nil {

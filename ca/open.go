@@ -182,7 +182,7 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 	if err := WriteManifest(l.Dir, l.Manifest); err != nil {
 		return nil, err
 	}
-	if err := writeImportScript(l.Dir, l.Manifest); err != nil {
+	if err := syncLabFiles(l.Dir, l.Manifest); err != nil {
 		return nil, err
 	}
 	if opts.Recorder != nil {

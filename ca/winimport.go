@@ -13,12 +13,19 @@ import (
 // ImportScriptFile is the name of the Windows import script at the lab root.
 const ImportScriptFile = "import-windows.ps1"
 
-// writeImportScript rewrites DIR/import-windows.ps1 atomically from m. Every
-// command that changes the manifest calls it after WriteManifest, so the
-// script always lists what the lab holds.
-func writeImportScript(dir string, m *Manifest) error {
+// syncLabFiles brings the files that follow the manifest up to date after
+// every command that changes it: it rewrites DIR/import-windows.ps1
+// atomically from m, so the script always lists what the lab holds, and on
+// Windows, where mode 0600 means nothing, it gives every key, PFX and
+// password file an ACL for the current user, SYSTEM and Administrators.
+func syncLabFiles(dir string, m *Manifest) error {
 	if err := certio.WriteFileAtomic(filepath.Join(dir, ImportScriptFile), ImportScript(m), 0o644); err != nil {
 		return fmt.Errorf("ca: writing %s: %w", ImportScriptFile, err)
+	}
+	for _, rel := range secretFiles(m) {
+		if err := protectKeyFile(filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+			return err
+		}
 	}
 	return nil
 }
