@@ -419,6 +419,7 @@ func TestImportScriptOwnPassword(t *testing.T) {
 	if strings.Contains(s.text, "my-own-secret") {
 		t.Error("the PFX password is in the script")
 	}
+	psParseCheck(t, filepath.Join(dir, ImportScriptFile))
 }
 
 // Odd values (quotes of every kind PowerShell knows, $(...), newlines,
