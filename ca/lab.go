@@ -297,7 +297,7 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 	for _, j := range jobs {
 		m.Certificates = append(m.Certificates, j.entry)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "import-windows.ps1"), ImportScript(m), 0o644); err != nil {
+	if err := syncLabFiles(tmp, m); err != nil {
 		return nil, err
 	}
 	if err := WriteManifest(tmp, m); err != nil {

@@ -182,6 +182,9 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 	if err := WriteManifest(l.Dir, l.Manifest); err != nil {
 		return nil, err
 	}
+	if err := syncLabFiles(l.Dir, l.Manifest); err != nil {
+		return nil, err
+	}
 	if opts.Recorder != nil {
 		if err := opts.Recorder.Record(ctx, cert, a.Name, c.profile.Role); err != nil {
 			return &e, fmt.Errorf("ca: recording %s: %w", e.Name, err)
