@@ -157,8 +157,9 @@ root CA, issuing CA, CMG server-auth (cmg.<domain>), management point HTTPS
 an MS-Organization-Access-style WPJ CA and Entra (WPJ) device certificate(s).
 
 Each certificate is written as PEM, chain PEM, DER .cer, PKCS#8 key (0600) and
-a PFX with the full chain; manifest.json (schema cmgpki/lab/v1) lists them all
-and import-windows.ps1 imports them on Windows. Every certificate is linted
+a PFX with the full chain; manifest.json (schema cmgpki/lab/v1) lists them all.
+import-windows.ps1 imports the CAs on Windows, and a PFX only where you name
+it (-Name cmg-server), on the machine it belongs to. Every certificate is linted
 against its role profile before it is signed; what a profile forbids is never
 signed.
 
@@ -265,7 +266,7 @@ func renderLab(f *Factory, dir string, m *ca.Manifest, output string, full bool)
 	}
 	fmt.Fprintf(f.IO.ErrOut, "Next: run \"cmgpki serve --lab %s\" to publish CRLs and OCSP at %s", dir, m.BaseURL)
 	if full {
-		fmt.Fprintf(f.IO.ErrOut, ";\n      upload certs/cmg-server.pfx in the CMG wizard; on Windows run import-windows.ps1 (elevated)")
+		fmt.Fprintf(f.IO.ErrOut, ";\n      upload certs/cmg-server.pfx in the CMG wizard; on Windows run import-windows.ps1 (elevated) for the CAs,\n      and import-windows.ps1 -Name NAME on the machine each certificate belongs to")
 	}
 	fmt.Fprintln(f.IO.ErrOut)
 	return nil
