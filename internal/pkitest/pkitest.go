@@ -107,8 +107,13 @@ func OpenSSL(t testing.TB) string {
 }
 
 // Run runs openssl with args and returns combined output and the error.
+// It fails the test, without running openssl, when args would check times
+// against the real clock (see CheckTimeArgs).
 func Run(t testing.TB, args ...string) (string, error) {
 	t.Helper()
+	if err := CheckTimeArgs(args); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(OpenSSL(t), args...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -122,4 +127,39 @@ func MustRun(t testing.TB, args ...string) string {
 		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return out
+}
+
+// CheckTimeArgs reports an openssl command line that would check validity
+// times against the real clock, where tests' artifacts are made at At:
+//   - verify and s_client without -attime (or -no_check_time);
+//   - ocsp checking a response (-respin or -url, without -noverify) without
+//     both -attime, for the chain, and -validity_period, for the response's
+//     own times, which openssl compares with the real clock only.
+//
+// Commands that check no times (x509, crl, pkcs12, asn1parse, ocsp -reqout)
+// pass.
+func CheckTimeArgs(args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	has := func(flag string) bool {
+		for _, a := range args {
+			if a == flag {
+				return true
+			}
+		}
+		return false
+	}
+	pinned := has("-attime") || has("-no_check_time")
+	switch args[0] {
+	case "verify", "s_client":
+		if !pinned {
+			return fmt.Errorf("pkitest: openssl %s without -attime checks at the real clock; pass -attime pkitest.AtUnix()", args[0])
+		}
+	case "ocsp":
+		if (has("-respin") || has("-url")) && !has("-noverify") && (!pinned || !has("-validity_period")) {
+			return fmt.Errorf("pkitest: openssl ocsp checking a response needs -attime pkitest.AtUnix() and -validity_period pkitest.OCSPValidityPeriod(); it checks the response's times against the real clock")
+		}
+	}
+	return nil
 }

@@ -48,3 +48,27 @@ func TestHelpersFollowAt(t *testing.T) {
 		t.Error("AtUnixPlus ignores its argument")
 	}
 }
+
+func TestCheckTimeArgs(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"verify", "-CAfile", "r.crt", "leaf.crt"}, false},
+		{[]string{"verify", "-CAfile", "r.crt", "-attime", "1", "leaf.crt"}, true},
+		{[]string{"verify", "-no_check_time", "leaf.crt"}, true},
+		{[]string{"s_client", "-connect", "127.0.0.1:1"}, false},
+		{[]string{"ocsp", "-respin", "r.der", "-CAfile", "r.crt"}, false},
+		{[]string{"ocsp", "-respin", "r.der", "-attime", "1"}, false},
+		{[]string{"ocsp", "-url", "http://x", "-attime", "1", "-validity_period", "9"}, true},
+		{[]string{"ocsp", "-respin", "r.der", "-noverify"}, true},
+		{[]string{"ocsp", "-issuer", "i.crt", "-cert", "c.crt", "-reqout", "q.der"}, true},
+		{[]string{"crl", "-in", "c.pem", "-noout", "-text"}, true},
+		{[]string{"pkcs12", "-in", "a.pfx", "-noout"}, true},
+		{nil, true},
+	} {
+		if err := CheckTimeArgs(tc.args); (err == nil) != tc.ok {
+			t.Errorf("CheckTimeArgs(%q) = %v, want ok=%t", tc.args, err, tc.ok)
+		}
+	}
+}
