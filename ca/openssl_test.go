@@ -41,7 +41,7 @@ func TestOpenSSLInterop(t *testing.T) {
 			if tc.critEKU {
 				strict = "-no-CAstore"
 			}
-			args := []string{"verify", strict, "-purpose", tc.purpose, "-CAfile", tc.root}
+			args := []string{"verify", strict, "-purpose", tc.purpose, "-CAfile", tc.root, "-attime", pkitest.AtUnix()}
 			if tc.untrusted != "" {
 				args = append(args, "-untrusted", tc.untrusted)
 			}
@@ -98,7 +98,7 @@ func TestOpenSSLInterop(t *testing.T) {
 		t.Errorf("issuer = %s", issuer)
 	}
 	// The issuing CA chains to the root and may sign (CA purpose).
-	if out := pkitest.MustRun(t, "verify", "-x509_strict", "-CAfile", root, issuing); !strings.Contains(out, "OK") {
+	if out := pkitest.MustRun(t, "verify", "-x509_strict", "-CAfile", root, "-attime", pkitest.AtUnix(), issuing); !strings.Contains(out, "OK") {
 		t.Errorf("issuing CA: %s", out)
 	}
 }

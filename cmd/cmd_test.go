@@ -200,7 +200,7 @@ func TestCAInitThenIssue(t *testing.T) {
 		t.Errorf("SANs %v", got.Certificate.DNSNames)
 	}
 	pkitest.OpenSSL(t)
-	out := pkitest.MustRun(t, "verify", "-purpose", "sslserver", "-CAfile", filepath.Join(dir, "ca", "root-ca.crt"),
+	out := pkitest.MustRun(t, "verify", "-purpose", "sslserver", "-attime", pkitest.AtUnix(), "-CAfile", filepath.Join(dir, "ca", "root-ca.crt"),
 		"-untrusted", filepath.Join(dir, "ca", "issuing-ca.crt"), filepath.Join(dir, "certs", "dp01.crt"))
 	if !strings.Contains(out, "OK") {
 		t.Errorf("openssl verify: %s", out)

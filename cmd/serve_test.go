@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/cmgpki/cmgpki/ca"
 	"github.com/cmgpki/cmgpki/internal/pkitest"
 )
@@ -118,9 +120,14 @@ func TestServeWithOpenSSL(t *testing.T) {
 
 	p := func(rel string) string { return filepath.Join(dir, filepath.FromSlash(rel)) }
 	work := t.TempDir()
+	// serve runs at the pinned time (see TestMain), so openssl checks at it:
+	// -attime for chains and CRLs; openssl ocsp checks a response's times
+	// against the real clock only, so -validity_period stretches that check
+	// and ocspGet asserts the times against pkitest.At in Go.
+	ocspAt := []string{"-attime", pkitest.AtUnix(), "-validity_period", pkitest.OCSPValidityPeriod()}
 	ocspPost := func() string {
-		out, _ := pkitest.Run(t, "ocsp", "-issuer", p("ca/issuing-ca.crt"), "-cert", p("certs/client01.crt"),
-			"-url", "http://"+addr+"/ocsp", "-CAfile", p("ca/root-ca.crt"), "-no_nonce")
+		out, _ := pkitest.Run(t, append([]string{"ocsp", "-issuer", p("ca/issuing-ca.crt"), "-cert", p("certs/client01.crt"),
+			"-url", "http://" + addr + "/ocsp", "-CAfile", p("ca/root-ca.crt"), "-no_nonce"}, ocspAt...)...)
 		return out
 	}
 	ocspGet := func() string {
@@ -133,14 +140,19 @@ func TestServeWithOpenSSL(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if or, err := ocsp.ParseResponse(body, nil); err != nil {
+			t.Errorf("OCSP GET response: %v", err)
+		} else if !or.ThisUpdate.Equal(pkitest.At.Truncate(time.Minute)) || !or.NextUpdate.After(pkitest.At) {
+			t.Errorf("OCSP GET response thisUpdate %s nextUpdate %s, want current at %s", or.ThisUpdate, or.NextUpdate, pkitest.At)
+		}
 		respFile := filepath.Join(work, "resp.der")
 		os.WriteFile(respFile, body, 0o644)
-		out, _ := pkitest.Run(t, "ocsp", "-respin", respFile, "-issuer", p("ca/issuing-ca.crt"), "-cert", p("certs/client01.crt"),
-			"-CAfile", p("ca/root-ca.crt"), "-no_nonce")
+		out, _ := pkitest.Run(t, append([]string{"ocsp", "-respin", respFile, "-issuer", p("ca/issuing-ca.crt"), "-cert", p("certs/client01.crt"),
+			"-CAfile", p("ca/root-ca.crt"), "-no_nonce"}, ocspAt...)...)
 		return out
 	}
 	verify := func(leaf string) (string, error) {
-		return pkitest.Run(t, "verify", "-crl_check", "-crl_download", "-CAfile", p("ca/root-ca.crt"),
+		return pkitest.Run(t, "verify", "-attime", pkitest.AtUnix(), "-crl_check", "-crl_download", "-CAfile", p("ca/root-ca.crt"),
 			"-untrusted", p("ca/issuing-ca.crt"), p("certs/"+leaf+".crt"))
 	}
 	for name, out := range map[string]string{"POST": ocspPost(), "GET": ocspGet()} {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ocsp"
 
@@ -44,12 +45,18 @@ func TestDelegatedResponder(t *testing.T) {
 	if or.Certificate == nil || !or.Certificate.Equal(signerCert) {
 		t.Error("response does not carry the delegated responder certificate")
 	}
+	// The response is current at the pinned time; openssl below cannot check
+	// that (see pkitest.OCSPValidityPeriod), so Go does.
+	if at := pkitest.At; !or.ThisUpdate.Equal(at.Truncate(time.Minute)) || !or.NextUpdate.After(at) {
+		t.Errorf("response thisUpdate %s nextUpdate %s, want current at %s", or.ThisUpdate, or.NextUpdate, at)
+	}
 	dir := t.TempDir()
 	respFile := filepath.Join(dir, "resp.der")
 	os.WriteFile(respFile, body, 0o644)
 	out := pkitest.MustRun(t, "ocsp", "-respin", respFile, "-issuer", fx.lab.AbsPath("ca/issuing-ca.crt"),
 		"-CAfile", fx.lab.AbsPath("ca/root-ca.crt"), "-verify_other", fx.lab.AbsPath("ca/issuing-ca.crt"),
-		"-cert", fx.lab.AbsPath("certs/cmg-server.crt"), "-no_nonce")
+		"-cert", fx.lab.AbsPath("certs/cmg-server.crt"), "-no_nonce",
+		"-attime", pkitest.AtUnix(), "-validity_period", pkitest.OCSPValidityPeriod())
 	if !strings.Contains(out, "Response verify OK") || !strings.Contains(out, ": good") {
 		t.Errorf("openssl ocsp -respin:\n%s", out)
 	}
