@@ -226,4 +226,3 @@ func readSeed(t *testing.T, path string) []byte {
 	}
 	return []byte(s)
 }
-
