@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cmgpki/cmgpki/internal/certio"
 )
 
 // Client certificate selection as a ConfigMgr client does it
@@ -322,6 +324,19 @@ type Candidate struct {
 	// Store is the store the certificate is in; empty means the configured
 	// store (a file given on the command line is treated as in it).
 	Store string
+}
+
+// CandidateFromBundle makes a candidate of a file read by certio: its first
+// certificate (for a PFX, the certificate of the key), the others as
+// intermediates, and HasKey when the file's key matches that certificate.
+func CandidateFromBundle(b *certio.Bundle) Candidate {
+	c := Candidate{Name: b.Name}
+	if len(b.Certs) == 0 {
+		return c
+	}
+	c.Cert, c.Intermediates = b.Certs[0], b.Certs[1:]
+	c.HasKey = b.Key != nil && certio.KeyMatchesCertificate(b.Key, c.Cert) == nil
+	return c
 }
 
 // SelectionOptions are the client's settings and environment.
