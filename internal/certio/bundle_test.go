@@ -138,6 +138,10 @@ func TestReadBundleTextForms(t *testing.T) {
 		t.Fatalf("openssl -text output has no text before the PEM block:\n%.200s", text)
 	}
 	icaText := "Subject: CN=Test Issuing\nsome notes an admin pasted\n"
+	trusted := pkitest.MustRun(t, "x509", "-in", p.path("leaf.pem"), "-trustout", "-addtrust", "clientAuth")
+	if !strings.Contains(trusted, "-----BEGIN TRUSTED CERTIFICATE-----") {
+		t.Fatalf("openssl -trustout wrote no TRUSTED CERTIFICATE:\n%s", trusted)
+	}
 	cases := []struct {
 		name string
 		data []byte
@@ -148,6 +152,7 @@ func TestReadBundleTextForms(t *testing.T) {
 		{"bom", append([]byte{0xEF, 0xBB, 0xBF}, chain...), "cmg.contoso.com,Test Issuing,Test Root"},
 		{"bom_crlf", append([]byte{0xEF, 0xBB, 0xBF}, bytes.ReplaceAll(chain, []byte("\n"), []byte("\r\n"))...), "cmg.contoso.com,Test Issuing,Test Root"},
 		{"openssl_text", []byte(text + icaText + string(CertPEM(p.ica))), "cmg.contoso.com,Test Issuing"},
+		{"openssl_trusted", []byte(trusted), "cmg.contoso.com"},
 		{"key_and_cert", append(p.read(t, "key.pem"), p.read(t, "leaf.pem")...), "cmg.contoso.com"},
 		{"der", p.leaf.Raw, "cmg.contoso.com"},
 		{"der_concatenated", append(append([]byte{}, p.leaf.Raw...), p.ica.Raw...), "cmg.contoso.com,Test Issuing"},
