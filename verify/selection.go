@@ -326,16 +326,36 @@ type Candidate struct {
 	Store string
 }
 
-// CandidateFromBundle makes a candidate of a file read by certio: its first
-// certificate (for a PFX, the certificate of the key), the others as
-// intermediates, and HasKey when the file's key matches that certificate.
+// CandidateFromBundle makes a candidate of a file read by certio. The
+// candidate's certificate is the one the file's key belongs to or, without
+// a key, the first certificate that is not a CA; the others are
+// intermediates. HasKey is set when the key matches.
 func CandidateFromBundle(b *certio.Bundle) Candidate {
 	c := Candidate{Name: b.Name}
 	if len(b.Certs) == 0 {
 		return c
 	}
-	c.Cert, c.Intermediates = b.Certs[0], b.Certs[1:]
-	c.HasKey = b.Key != nil && certio.KeyMatchesCertificate(b.Key, c.Cert) == nil
+	leaf := 0
+	for i, x := range b.Certs {
+		if b.Key != nil && certio.KeyMatchesCertificate(b.Key, x) == nil {
+			leaf, c.HasKey = i, true
+			break
+		}
+	}
+	if !c.HasKey {
+		for i, x := range b.Certs {
+			if !x.IsCA {
+				leaf = i
+				break
+			}
+		}
+	}
+	c.Cert = b.Certs[leaf]
+	for i, x := range b.Certs {
+		if i != leaf {
+			c.Intermediates = append(c.Intermediates, x)
+		}
+	}
 	return c
 }
 

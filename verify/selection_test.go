@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cmgpki/cmgpki/internal/certio"
 )
 
 const day24 = 24 * time.Hour
@@ -352,5 +354,24 @@ func TestSelectClientCertificateOptions(t *testing.T) {
 	res := SelectClientCertificate([]Candidate{cand("good.pfx", good)}, o)
 	if len(res.Warnings) != 1 || res.Warnings[0].Code != "criteria_spaces" {
 		t.Errorf("warnings %+v", res.Warnings)
+	}
+}
+
+func TestCandidateFromBundle(t *testing.T) {
+	p := newSelPKI(t)
+	key := ecKey(t)
+	leaf := issue(t, clientTmpl("client01.contoso.com"), p.ica, key)
+	// Root first, as some exports write a chain: the leaf is still found.
+	c := CandidateFromBundle(&certio.Bundle{Name: "chain.pem", Certs: []*x509.Certificate{p.root.cert, p.ica.cert, leaf.cert}})
+	if c.Cert != leaf.cert || c.HasKey || len(c.Intermediates) != 2 {
+		t.Errorf("without key: %+v", c)
+	}
+	c = CandidateFromBundle(&certio.Bundle{Name: "c.pfx", Certs: []*x509.Certificate{p.ica.cert, leaf.cert}, Key: key})
+	if c.Cert != leaf.cert || !c.HasKey || len(c.Intermediates) != 1 || c.Name != "c.pfx" {
+		t.Errorf("with key: %+v", c)
+	}
+	c = CandidateFromBundle(&certio.Bundle{Name: "other.pem", Certs: []*x509.Certificate{leaf.cert}, Key: ecKey(t)})
+	if c.HasKey {
+		t.Error("a key of another certificate counts as the key")
 	}
 }
