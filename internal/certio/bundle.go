@@ -72,8 +72,8 @@ type Bundle struct {
 	Skipped []string `json:"skipped,omitempty"`
 }
 
-// Found lists what the bundle holds, for messages: "2 CERTIFICATE, 1 X509
-// CRL, PRIVATE KEY".
+// found lists what the bundle holds, for messages: "2 certificate(s), 1
+// CRL(s), PRIVATE KEY, CERTIFICATE REQUEST".
 func (b *Bundle) found() string {
 	var parts []string
 	if n := len(b.Certs); n > 0 {
