@@ -422,3 +422,17 @@ func TestKeyMatchesCertificate(t *testing.T) {
 		})
 	}
 }
+
+// TestParseCertificatesBOM: encoding/pem skips a first block that does not
+// start a line, so a UTF-8 BOM (Notepad's "UTF-8 with BOM") used to hide the
+// first certificate, usually the leaf, from ParseCertificates.
+func TestParseCertificatesBOM(t *testing.T) {
+	p := newTestPKI(t)
+	certs, err := ParseCertificates(append([]byte{0xEF, 0xBB, 0xBF}, p.read(t, "chain.pem")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cns(certs); got != "cmg.contoso.com,Test Issuing,Test Root" {
+		t.Errorf("certificates %s", got)
+	}
+}
