@@ -72,6 +72,7 @@ func CertPEM(certs ...*x509.Certificate) []byte {
 
 // ParseCertificates reads every certificate in data, PEM or a single DER.
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	data = bytes.TrimPrefix(data, utf8BOM) // else pem.Decode skips the first block
 	if !bytes.Contains(data, []byte("-----BEGIN")) {
 		c, err := x509.ParseCertificate(data)
 		if err != nil {
