@@ -24,26 +24,31 @@ const (
 )
 
 // RevocationResult is the revocation check of one element, as CAPI2 records
-// it: the status, the CRL used and why other CRLs were not usable.
+// it: the status, the CRL or OCSP response used, and every URL tried.
 type RevocationResult struct {
 	Status     RevocationStatus `json:"status"`
-	Source     string           `json:"source,omitempty"` // "crl"
+	Source     string           `json:"source,omitempty"` // "crl" or "ocsp"
+	URL        string           `json:"url,omitempty"`    // the URL that answered; empty for a supplied CRL
 	CRLIssuer  string           `json:"crl_issuer,omitempty"`
 	CRLNumber  string           `json:"crl_number,omitempty"`
+	Responder  string           `json:"ocsp_responder,omitempty"` // the OCSP signer's subject
 	ThisUpdate *time.Time       `json:"this_update,omitempty"`
 	NextUpdate *time.Time       `json:"next_update,omitempty"`
 	RevokedAt  *time.Time       `json:"revoked_at,omitempty"`
 	ReasonCode int              `json:"reason_code,omitempty"`
 	Detail     string           `json:"detail"`
+	// Attempts are the OCSP and CDP URLs tried, in order (online checking
+	// only; a supplied CRL that answers needs none).
+	Attempts []Retrieval `json:"attempts,omitempty"`
 }
 
-// checkRevocation looks for cert in the CRLs issued by issuer. A CRL is used
-// only when it is signed by the certificate's issuer (CAPI2 refuses CRLs
-// from a separate CRL signer), names that issuer, is current at at, is a
-// complete base CRL and its IDP scope covers cert.
-func checkRevocation(cert, issuer *x509.Certificate, crls []*x509.RevocationList, at time.Time) *RevocationResult {
+// checkCRLs looks for cert in the CRLs issued by issuer. A CRL is used only
+// when it is signed by the certificate's issuer (CAPI2 refuses CRLs from a
+// separate CRL signer), names that issuer, is current at at, is a complete
+// base CRL and its IDP scope covers cert.
+func checkCRLs(cert, issuer *x509.Certificate, crls []*x509.RevocationList, at time.Time) *RevocationResult {
 	var why []string
-	var good *x509.RevocationList
+	var good *RevocationResult
 	for _, rl := range crls {
 		if rl == nil || !bytes.Equal(rl.RawIssuer, issuer.RawSubject) {
 			continue
@@ -52,29 +57,38 @@ func checkRevocation(cert, issuer *x509.Certificate, crls []*x509.RevocationList
 			why = append(why, fmt.Sprintf("CRL %s of %s: %v", crlLabel(rl), displayName(issuer), err))
 			continue
 		}
-		for _, e := range rl.RevokedCertificateEntries {
-			if e.SerialNumber != nil && e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-				t := e.RevocationTime.UTC()
-				return &RevocationResult{Status: RevRevoked, Source: "crl", CRLIssuer: rl.Issuer.String(),
-					CRLNumber: crlLabel(rl), RevokedAt: &t, ReasonCode: e.ReasonCode,
-					ThisUpdate: tp(rl.ThisUpdate), NextUpdate: tp(rl.NextUpdate),
-					Detail: fmt.Sprintf("revoked at %s (reason %d) by CRL %s of %s", t.Format(timeFmt), e.ReasonCode, crlLabel(rl), displayName(issuer))}
-			}
+		r := crlVerdict(rl, cert, issuer)
+		if r.Status == RevRevoked {
+			return r
 		}
 		if good == nil {
-			good = rl
+			good = r
 		}
 	}
 	if good != nil {
-		return &RevocationResult{Status: RevGood, Source: "crl", CRLIssuer: good.Issuer.String(), CRLNumber: crlLabel(good),
-			ThisUpdate: tp(good.ThisUpdate), NextUpdate: tp(good.NextUpdate),
-			Detail: fmt.Sprintf("not on CRL %s of %s", crlLabel(good), displayName(issuer))}
+		return good
 	}
 	d := fmt.Sprintf("no usable CRL from %s for %s: the revocation server is offline", displayName(issuer), displayName(cert))
 	if len(why) > 0 {
 		d += " (" + strings.Join(why, "; ") + ")"
 	}
 	return &RevocationResult{Status: RevUnknown, Detail: d}
+}
+
+// crlVerdict looks cert up in a usable CRL of issuer.
+func crlVerdict(rl *x509.RevocationList, cert, issuer *x509.Certificate) *RevocationResult {
+	for _, e := range rl.RevokedCertificateEntries {
+		if e.SerialNumber != nil && e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+			t := e.RevocationTime.UTC()
+			return &RevocationResult{Status: RevRevoked, Source: "crl", CRLIssuer: rl.Issuer.String(),
+				CRLNumber: crlLabel(rl), RevokedAt: &t, ReasonCode: e.ReasonCode,
+				ThisUpdate: tp(rl.ThisUpdate), NextUpdate: tp(rl.NextUpdate),
+				Detail: fmt.Sprintf("revoked at %s (reason %d) by CRL %s of %s", t.Format(timeFmt), e.ReasonCode, crlLabel(rl), displayName(issuer))}
+		}
+	}
+	return &RevocationResult{Status: RevGood, Source: "crl", CRLIssuer: rl.Issuer.String(), CRLNumber: crlLabel(rl),
+		ThisUpdate: tp(rl.ThisUpdate), NextUpdate: tp(rl.NextUpdate),
+		Detail: fmt.Sprintf("not on CRL %s of %s", crlLabel(rl), displayName(issuer))}
 }
 
 func tp(t time.Time) *time.Time {
