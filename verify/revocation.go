@@ -160,89 +160,102 @@ func extMap(c *x509.Certificate) map[string]pkix.Extension {
 	return m
 }
 
-// idpCovers checks the scope of a CRL's issuing distribution point against
-// cert (RFC 5280 5.2.5, 6.3.3(b)).
-func idpCovers(der []byte, cert *x509.Certificate) error {
+// IDP is a CRL's issuing distribution point (RFC 5280 5.2.5): the scope of
+// the certificates it covers.
+type IDP struct {
+	Critical bool `json:"critical"`
+	// URIs are the URIs of the fullName distribution point.
+	URIs               []string `json:"uris,omitempty"`
+	OtherNames         int      `json:"other_names,omitempty"` // non-URI names of the distribution point
+	OnlyUserCerts      bool     `json:"only_user_certs,omitempty"`
+	OnlyCACerts        bool     `json:"only_ca_certs,omitempty"`
+	OnlySomeReasons    bool     `json:"only_some_reasons,omitempty"`
+	Indirect           bool     `json:"indirect_crl,omitempty"`
+	OnlyAttributeCerts bool     `json:"only_attribute_certs,omitempty"`
+}
+
+// parseIDP reads the value of an issuing distribution point extension.
+func parseIDP(der []byte) (*IDP, error) {
+	bad := errors.New("malformed issuing distribution point")
 	in := cryptobyte.String(der)
 	var seq cryptobyte.String
 	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() {
-		return errors.New("malformed issuing distribution point")
+		return nil, bad
 	}
+	idp := &IDP{}
 	var dpn cryptobyte.String
 	var hasDP bool
 	if !seq.ReadOptionalASN1(&dpn, &hasDP, cbasn1.Tag(0).ContextSpecific().Constructed()) {
-		return errors.New("malformed issuing distribution point")
+		return nil, bad
 	}
-	readBool := func(tag int) (bool, error) {
+	if hasDP {
+		var full cryptobyte.String
+		var hasFull bool
+		if !dpn.ReadOptionalASN1(&full, &hasFull, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+			return nil, errors.New("malformed IDP distribution point")
+		}
+		for hasFull && !full.Empty() {
+			gn, err := readGeneralName(&full)
+			if err != nil {
+				return nil, fmt.Errorf("IDP: %v", err)
+			}
+			if gn.tag == gnURI {
+				idp.URIs = append(idp.URIs, string(gn.data))
+			} else {
+				idp.OtherNames++
+			}
+		}
+		if !hasFull {
+			idp.OtherNames++ // nameRelativeToCRLIssuer
+		}
+	}
+	readBool := func(tag int, out *bool) bool {
 		var v cryptobyte.String
 		var present bool
 		if !seq.ReadOptionalASN1(&v, &present, cbasn1.Tag(tag).ContextSpecific()) {
-			return false, errors.New("malformed issuing distribution point")
+			return false
 		}
-		return present && len(v) == 1 && v[0] != 0, nil
-	}
-	userOnly, err := readBool(1)
-	if err != nil {
-		return err
-	}
-	caOnly, err := readBool(2)
-	if err != nil {
-		return err
+		*out = present && len(v) == 1 && v[0] != 0
+		return true
 	}
 	var reasons cryptobyte.String
-	var hasReasons bool
-	if !seq.ReadOptionalASN1(&reasons, &hasReasons, cbasn1.Tag(3).ContextSpecific()) {
-		return errors.New("malformed issuing distribution point")
+	if !readBool(1, &idp.OnlyUserCerts) || !readBool(2, &idp.OnlyCACerts) ||
+		!seq.ReadOptionalASN1(&reasons, &idp.OnlySomeReasons, cbasn1.Tag(3).ContextSpecific()) ||
+		!readBool(4, &idp.Indirect) || !readBool(5, &idp.OnlyAttributeCerts) || !seq.Empty() {
+		return nil, bad
 	}
-	indirect, err := readBool(4)
-	if err != nil {
-		return err
-	}
-	attrOnly, err := readBool(5)
+	return idp, nil
+}
+
+// idpCovers checks the scope of a CRL's issuing distribution point against
+// cert (RFC 5280 5.2.5, 6.3.3(b)).
+func idpCovers(der []byte, cert *x509.Certificate) error {
+	idp, err := parseIDP(der)
 	if err != nil {
 		return err
 	}
 	isCA := cert.BasicConstraintsValid && cert.IsCA
 	switch {
-	case userOnly && isCA:
+	case idp.OnlyUserCerts && isCA:
 		return errors.New("IDP onlyContainsUserCerts, but the certificate is a CA")
-	case caOnly && !isCA:
+	case idp.OnlyCACerts && !isCA:
 		return errors.New("IDP onlyContainsCACerts, but the certificate is not a CA")
-	case attrOnly:
+	case idp.OnlyAttributeCerts:
 		return errors.New("IDP onlyContainsAttributeCerts")
-	case indirect:
+	case idp.Indirect:
 		return errors.New("indirect CRL, not supported (CAPI2 uses the issuer's own CRL)")
-	case hasReasons:
+	case idp.OnlySomeReasons:
 		return errors.New("IDP onlySomeReasons: a partial CRL does not cover every reason")
 	}
-	if hasDP && len(cert.CRLDistributionPoints) > 0 {
-		var full cryptobyte.String
-		var hasFull bool
-		if !dpn.ReadOptionalASN1(&full, &hasFull, cbasn1.Tag(0).ContextSpecific().Constructed()) {
-			return errors.New("malformed IDP distribution point")
-		}
-		if hasFull {
-			var uris []string
-			for !full.Empty() {
-				gn, err := readGeneralName(&full)
-				if err != nil {
-					return fmt.Errorf("IDP: %v", err)
+	if len(idp.URIs) > 0 && len(cert.CRLDistributionPoints) > 0 {
+		for _, u := range idp.URIs {
+			for _, c := range cert.CRLDistributionPoints {
+				if u == c {
+					return nil
 				}
-				if gn.tag == gnURI {
-					uris = append(uris, string(gn.data))
-				}
-			}
-			for _, u := range uris {
-				for _, c := range cert.CRLDistributionPoints {
-					if u == c {
-						return nil
-					}
-				}
-			}
-			if len(uris) > 0 {
-				return fmt.Errorf("IDP scope %v does not include the certificate's CDP %v", uris, cert.CRLDistributionPoints)
 			}
 		}
+		return fmt.Errorf("IDP scope %v does not include the certificate's CDP %v", idp.URIs, cert.CRLDistributionPoints)
 	}
 	return nil
 }
