@@ -414,9 +414,12 @@ func TestAIAFetch(t *testing.T) {
 func TestHTTPFetcher(t *testing.T) {
 	srv := newRevServer(t)
 	srv.set("/big", make([]byte, 1000))
+	var mu sync.Mutex
 	var ua string
 	redir := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		ua = r.Header.Get("User-Agent")
+		mu.Unlock()
 		switch r.URL.Path {
 		case "/to-http":
 			http.Redirect(w, r, srv.URL+"/big", http.StatusFound)
@@ -433,8 +436,12 @@ func TestHTTPFetcher(t *testing.T) {
 	if _, err := f.Fetch(ctx, srv.URL+"/big", 999); err == nil || !strings.Contains(err.Error(), "exceeds the size limit") {
 		t.Fatalf("err = %v", err)
 	}
-	if b, err := f.Fetch(ctx, redir.URL+"/to-http", 1000); err != nil || len(b) != 1000 || ua != CryptoAPIUserAgent {
-		t.Fatalf("%d bytes, %v, user agent %q", len(b), err, ua)
+	b, err := f.Fetch(ctx, redir.URL+"/to-http", 1000)
+	mu.Lock()
+	gotUA := ua
+	mu.Unlock()
+	if err != nil || len(b) != 1000 || gotUA != CryptoAPIUserAgent {
+		t.Fatalf("%d bytes, %v, user agent %q", len(b), err, gotUA)
 	}
 	if _, err := f.Fetch(ctx, redir.URL+"/to-https", 1000); err == nil || !strings.Contains(err.Error(), "only http:// is followed") {
 		t.Fatalf("err = %v", err)
