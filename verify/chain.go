@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha1"
 	"crypto/x509"
 	"encoding/asn1"
@@ -86,13 +87,37 @@ type ChainOptions struct {
 	// included, self-issued intermediates not counted. Zero means
 	// DefaultMaxDepth.
 	MaxDepth int
-	// CRLs are offline CRLs, used instead of fetching the CDP.
+	// CRLs are offline CRLs, consulted first like the CRLs a client holds
+	// in its cache: a usable one answers without fetching anything.
 	CRLs []*x509.RevocationList
-	// Revocation selects the elements checked against CRLs. With a mode
-	// other than RevocationOff, an element without a usable CRL is
+	// Revocation selects the elements checked for revocation. With a mode
+	// other than RevocationOff, an element without a definite answer is
 	// "revocation offline" (CRYPT_E_REVOCATION_OFFLINE), as on a client that
-	// cannot reach the CDP.
+	// cannot reach the CDP. RevocationOff adds a notice to the result: a
+	// ConfigMgr client checks by default.
 	Revocation RevocationMode
+	// Fetcher retrieves OCSP, CDP and AIA URLs. Nil means nothing is
+	// fetched: only CRLs answers. With a Fetcher, an element that no supplied
+	// CRL answers is checked online as CryptoAPI does: every http:// OCSP
+	// URL of the AIA, then every http:// CDP URL (ldap:// and https:// are
+	// reported as not fetched).
+	Fetcher Fetcher
+	// URLTimeout bounds one retrieval; zero means DefaultURLTimeout (15 s,
+	// as Windows).
+	URLTimeout time.Duration
+	// TotalTimeout bounds the sum of all revocation retrievals of one Chain
+	// call (Windows' accumulative timeout); zero means DefaultTotalTimeout
+	// (20 s). Past it, the remaining URLs are not fetched.
+	TotalTimeout time.Duration
+	// MaxCRLBytes and MaxOCSPBytes bound fetched responses; zero means
+	// DefaultMaxCRLBytes (10 MiB) and DefaultMaxOCSPBytes (64 KiB). A larger
+	// response is revocation offline.
+	MaxCRLBytes, MaxOCSPBytes int64
+	// AIAFetch downloads missing issuers from the caIssuers URLs of the AIA
+	// (http:// only, through Fetcher), as Windows does by default and other
+	// clients do not. A chain that needs them carries the warning
+	// complete_only_through_aia.
+	AIAFetch bool
 	// RejectSHA1 refuses SHA-1 signed elements, as Windows does in chains
 	// under the roots of the Microsoft Trusted Root Program. The default
 	// (false) is Windows' behaviour under enterprise roots: "manually
@@ -121,7 +146,9 @@ type Element struct {
 // Windows accepts what other clients refuse.
 type Warning struct {
 	Code    string `json:"code"`
+	Level   string `json:"level,omitempty"` // empty: warn; "notice" in ChainResult.Notices
 	Message string `json:"message"`
+	Source  string `json:"source,omitempty"`
 }
 
 // NameCheck is the result of matching ChainOptions.Name.
@@ -141,18 +168,36 @@ type ChainResult struct {
 	Status   TrustStatus `json:"trust_status"`
 	Name     *NameCheck  `json:"name,omitempty"`
 	Warnings []Warning   `json:"warnings,omitempty"`
+	// Notices are informational: no effect on the verdict.
+	Notices []Warning `json:"notices,omitempty"`
+	// AIA lists the caIssuers URLs fetched (ChainOptions.AIAFetch).
+	AIA []Retrieval `json:"aia_fetches,omitempty"`
 	// Rejected explains every other candidate path or issuer tried.
 	Rejected []string    `json:"rejected,omitempty"`
 	Error    *ChainError `json:"error,omitempty"`
 }
+
+// NoticeRevocationOff is the notice of a chain checked with RevocationOff.
+var NoticeRevocationOff = Warning{Code: "revocation_off", Level: "notice",
+	Message: "revocation not checked: a ConfigMgr client checks it before every HTTPS connection by default; " +
+		"/NoCRLCheck only carries ccmsetup through bootstrap; the site's setting governs after the next security settings refresh",
+	Source: "cmg-reference.md §5 [PROPS][WF-2019]; cmg-failures.md F03"}
 
 // Chain builds and checks the chain of leaf as a Windows client would. It
 // returns the result and, when the leaf is not trusted for the requested use,
 // a *ChainError that is also in the result. Other errors (a zero At) are
 // plain errors and the result is nil.
 //
-// Chain does not fetch missing intermediates (AIA) or CRLs.
+// Chain fetches nothing unless ChainOptions.Fetcher is set; see
+// ChainContext.
 func Chain(leaf *x509.Certificate, opts ChainOptions) (*ChainResult, error) {
+	return ChainContext(context.Background(), leaf, opts)
+}
+
+// ChainContext is Chain with a context for the retrievals of
+// ChainOptions.Fetcher (OCSP, CDP, AIA); cancelling it makes the
+// remaining retrievals fail (revocation offline).
+func ChainContext(ctx context.Context, leaf *x509.Certificate, opts ChainOptions) (*ChainResult, error) {
 	if leaf == nil {
 		return nil, errors.New("verify: no leaf certificate")
 	}
@@ -160,6 +205,7 @@ func Chain(leaf *x509.Certificate, opts ChainOptions) (*ChainResult, error) {
 		return nil, errors.New("verify: ChainOptions.At is required")
 	}
 	b := newBuilder(leaf, opts)
+	b.ctx = ctx
 	b.search([]*x509.Certificate{leaf})
 	best := b.best
 	res := &ChainResult{At: opts.At, Rejected: b.rejected}
@@ -180,12 +226,27 @@ func Chain(leaf *x509.Certificate, opts ChainOptions) (*ChainResult, error) {
 		res.Status |= best.status[i]
 	}
 	res.Warnings = append(res.Warnings, best.warnings...)
+	var viaAIA []string
+	for _, c := range best.path {
+		if u, ok := b.aia[c]; ok {
+			viaAIA = append(viaAIA, displayName(c)+" from "+u)
+		}
+	}
+	if len(viaAIA) > 0 {
+		res.Warnings = append(res.Warnings, Warning{Code: "complete_only_through_aia",
+			Message: "the chain is complete only through AIA fetching (" + strings.Join(viaAIA, "; ") +
+				"): Windows fetches missing issuers, other clients do not; install the intermediate or send it with the certificate",
+			Source: "windows-trust.md §1"})
+	}
+	res.AIA = b.aiaLog
+	if opts.Revocation == RevocationOff {
+		res.Notices = append(res.Notices, NoticeRevocationOff)
+	}
 	if opts.Name != "" {
 		nc := matchName(leaf, opts.Name)
 		res.Name = &nc
 		if nc.Matched && nc.MatchedBy == "cn_fallback" {
-			res.Warnings = append(res.Warnings, Warning{"cn_fallback",
-				fmt.Sprintf("%q matches only the subject CN (no DNS name in the SAN): Windows accepts the CN; other clients do not", opts.Name)})
+			res.Warnings = append(res.Warnings, Warning{Code: "cn_fallback", Message: fmt.Sprintf("%q matches only the subject CN (no DNS name in the SAN): Windows accepts the CN; other clients do not", opts.Name)})
 		}
 	}
 	res.Error = best.chainError(res)
@@ -274,10 +335,19 @@ type builder struct {
 	done     bool
 	paths    int
 	rejected []string
+	// online checking (nil net: nothing is fetched)
+	ctx      context.Context
+	net      *online
+	revs     map[sigKey]*RevocationResult
+	aia      map[*x509.Certificate]string // certificates fetched from caIssuers URLs
+	aiaTried map[string]bool
+	aiaLog   []Retrieval
 }
 
 func newBuilder(leaf *x509.Certificate, opts ChainOptions) *builder {
-	b := &builder{leaf: leaf, opts: opts, sigs: map[sigKey]sigResult{}, info: map[*x509.Certificate]*certInfo{}}
+	b := &builder{leaf: leaf, opts: opts, sigs: map[sigKey]sigResult{}, info: map[*x509.Certificate]*certInfo{},
+		ctx: context.Background(), net: newOnline(opts), revs: map[sigKey]*RevocationResult{},
+		aia: map[*x509.Certificate]string{}, aiaTried: map[string]bool{}}
 	seen := map[string]bool{}
 	for _, c := range opts.Roots {
 		if c != nil && !seen[string(c.Raw)] {
@@ -337,6 +407,9 @@ func (b *builder) reject(format string, args ...any) {
 // issuer name and, where both are present, the SKI equals c's AKI key
 // identifier. Trusted roots and certificates valid at At come first.
 func (b *builder) issuers(c *x509.Certificate) []*x509.Certificate {
+	if b.opts.AIAFetch && b.net != nil && len(c.IssuingCertificateURL) > 0 && !b.hasIssuer(c) {
+		b.fetchAIA(c)
+	}
 	var out []*x509.Certificate
 	for _, p := range b.pool {
 		if !bytes.Equal(p.RawSubject, c.RawIssuer) {
@@ -362,6 +435,18 @@ func (b *builder) issuers(c *x509.Certificate) []*x509.Certificate {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
 	return out
+}
+
+// hasIssuer reports whether the pool holds a certificate that may have
+// issued c (name and key identifier).
+func (b *builder) hasIssuer(c *x509.Certificate) bool {
+	for _, p := range b.pool {
+		if bytes.Equal(p.RawSubject, c.RawIssuer) &&
+			(len(c.AuthorityKeyId) == 0 || len(p.SubjectKeyId) == 0 || bytes.Equal(c.AuthorityKeyId, p.SubjectKeyId)) {
+			return true
+		}
+	}
+	return false
 }
 
 // search extends path depth-first; it stops at the first path without

@@ -69,7 +69,7 @@ func (b *builder) evaluate(chain []*x509.Certificate, anchored bool) *path {
 			case isSHA1(c.SignatureAlgorithm) && b.opts.RejectSHA1:
 				p.add(i, TrustIsNotSignatureValid|TrustHasWeakSignature, ReasonBadSignature, "signed with %v, refused in chains under public roots", c.SignatureAlgorithm)
 			case isSHA1(c.SignatureAlgorithm):
-				p.warnings = append(p.warnings, Warning{"sha1_signature", fmt.Sprintf("%s is signed with %v: Windows accepts it under an enterprise root, not under a public root; ConfigMgr requires SHA-2", displayName(c), c.SignatureAlgorithm)})
+				p.warnings = append(p.warnings, Warning{Code: "sha1_signature", Message: fmt.Sprintf("%s is signed with %v: Windows accepts it under an enterprise root, not under a public root; ConfigMgr requires SHA-2", displayName(c), c.SignatureAlgorithm)})
 			}
 		}
 
@@ -88,7 +88,7 @@ func (b *builder) evaluate(chain []*x509.Certificate, anchored bool) *path {
 			if i > 0 && b.opts.Revocation == RevocationEndCert {
 				break
 			}
-			r := checkRevocation(chain[i], chain[i+1], b.opts.CRLs, at)
+			r := b.revocation(chain[i], chain[i+1])
 			p.rev[i] = r
 			switch r.Status {
 			case RevRevoked:

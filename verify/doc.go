@@ -24,8 +24,17 @@
 // and algorithms are not chain failures (Windows' chain minimum is RSA-1024);
 // they are requirement findings for the rules.
 //
-// Chain does not fetch anything: no AIA fetching and no CDP or OCSP download.
-// Revocation is checked only against the CRLs in ChainOptions.CRLs, and a
-// certificate without a usable CRL is "revocation offline", as on a client
-// that cannot reach the CDP.
+// Chain fetches nothing by itself. Revocation is checked first against the
+// CRLs in ChainOptions.CRLs (like the CRLs a client holds); with a
+// ChainOptions.Fetcher it then goes online as CryptoAPI does: every http://
+// OCSP URL of the AIA (RFC 5019 GET), then every http:// CDP URL, with
+// Windows' timeouts (15 s a URL, 20 s in all) and size limits. An element
+// without a definite answer is "revocation offline"
+// (CRYPT_E_REVOCATION_OFFLINE), as on a client that cannot reach the CDP.
+// Every URL tried is recorded in the element's RevocationResult. With
+// ChainOptions.AIAFetch, missing issuers are downloaded from caIssuers URLs
+// and the result says the chain is complete only through AIA.
+//
+// Endpoint runs a real TLS handshake and judges the presented chain with
+// Chain; CheckCRL judges a CRL on its own. Both report typed Findings.
 package verify

@@ -24,26 +24,31 @@ const (
 )
 
 // RevocationResult is the revocation check of one element, as CAPI2 records
-// it: the status, the CRL used and why other CRLs were not usable.
+// it: the status, the CRL or OCSP response used, and every URL tried.
 type RevocationResult struct {
 	Status     RevocationStatus `json:"status"`
-	Source     string           `json:"source,omitempty"` // "crl"
+	Source     string           `json:"source,omitempty"` // "crl" or "ocsp"
+	URL        string           `json:"url,omitempty"`    // the URL that answered; empty for a supplied CRL
 	CRLIssuer  string           `json:"crl_issuer,omitempty"`
 	CRLNumber  string           `json:"crl_number,omitempty"`
+	Responder  string           `json:"ocsp_responder,omitempty"` // the OCSP signer's subject
 	ThisUpdate *time.Time       `json:"this_update,omitempty"`
 	NextUpdate *time.Time       `json:"next_update,omitempty"`
 	RevokedAt  *time.Time       `json:"revoked_at,omitempty"`
 	ReasonCode int              `json:"reason_code,omitempty"`
 	Detail     string           `json:"detail"`
+	// Attempts are the OCSP and CDP URLs tried, in order (online checking
+	// only; a supplied CRL that answers needs none).
+	Attempts []Retrieval `json:"attempts,omitempty"`
 }
 
-// checkRevocation looks for cert in the CRLs issued by issuer. A CRL is used
-// only when it is signed by the certificate's issuer (CAPI2 refuses CRLs
-// from a separate CRL signer), names that issuer, is current at at, is a
-// complete base CRL and its IDP scope covers cert.
-func checkRevocation(cert, issuer *x509.Certificate, crls []*x509.RevocationList, at time.Time) *RevocationResult {
+// checkCRLs looks for cert in the CRLs issued by issuer. A CRL is used only
+// when it is signed by the certificate's issuer (CAPI2 refuses CRLs from a
+// separate CRL signer), names that issuer, is current at at, is a complete
+// base CRL and its IDP scope covers cert.
+func checkCRLs(cert, issuer *x509.Certificate, crls []*x509.RevocationList, at time.Time) *RevocationResult {
 	var why []string
-	var good *x509.RevocationList
+	var good *RevocationResult
 	for _, rl := range crls {
 		if rl == nil || !bytes.Equal(rl.RawIssuer, issuer.RawSubject) {
 			continue
@@ -52,29 +57,38 @@ func checkRevocation(cert, issuer *x509.Certificate, crls []*x509.RevocationList
 			why = append(why, fmt.Sprintf("CRL %s of %s: %v", crlLabel(rl), displayName(issuer), err))
 			continue
 		}
-		for _, e := range rl.RevokedCertificateEntries {
-			if e.SerialNumber != nil && e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-				t := e.RevocationTime.UTC()
-				return &RevocationResult{Status: RevRevoked, Source: "crl", CRLIssuer: rl.Issuer.String(),
-					CRLNumber: crlLabel(rl), RevokedAt: &t, ReasonCode: e.ReasonCode,
-					ThisUpdate: tp(rl.ThisUpdate), NextUpdate: tp(rl.NextUpdate),
-					Detail: fmt.Sprintf("revoked at %s (reason %d) by CRL %s of %s", t.Format(timeFmt), e.ReasonCode, crlLabel(rl), displayName(issuer))}
-			}
+		r := crlVerdict(rl, cert, issuer)
+		if r.Status == RevRevoked {
+			return r
 		}
 		if good == nil {
-			good = rl
+			good = r
 		}
 	}
 	if good != nil {
-		return &RevocationResult{Status: RevGood, Source: "crl", CRLIssuer: good.Issuer.String(), CRLNumber: crlLabel(good),
-			ThisUpdate: tp(good.ThisUpdate), NextUpdate: tp(good.NextUpdate),
-			Detail: fmt.Sprintf("not on CRL %s of %s", crlLabel(good), displayName(issuer))}
+		return good
 	}
 	d := fmt.Sprintf("no usable CRL from %s for %s: the revocation server is offline", displayName(issuer), displayName(cert))
 	if len(why) > 0 {
 		d += " (" + strings.Join(why, "; ") + ")"
 	}
 	return &RevocationResult{Status: RevUnknown, Detail: d}
+}
+
+// crlVerdict looks cert up in a usable CRL of issuer.
+func crlVerdict(rl *x509.RevocationList, cert, issuer *x509.Certificate) *RevocationResult {
+	for _, e := range rl.RevokedCertificateEntries {
+		if e.SerialNumber != nil && e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+			t := e.RevocationTime.UTC()
+			return &RevocationResult{Status: RevRevoked, Source: "crl", CRLIssuer: rl.Issuer.String(),
+				CRLNumber: crlLabel(rl), RevokedAt: &t, ReasonCode: e.ReasonCode,
+				ThisUpdate: tp(rl.ThisUpdate), NextUpdate: tp(rl.NextUpdate),
+				Detail: fmt.Sprintf("revoked at %s (reason %d) by CRL %s of %s", t.Format(timeFmt), e.ReasonCode, crlLabel(rl), displayName(issuer))}
+		}
+	}
+	return &RevocationResult{Status: RevGood, Source: "crl", CRLIssuer: rl.Issuer.String(), CRLNumber: crlLabel(rl),
+		ThisUpdate: tp(rl.ThisUpdate), NextUpdate: tp(rl.NextUpdate),
+		Detail: fmt.Sprintf("not on CRL %s of %s", crlLabel(rl), displayName(issuer))}
 }
 
 func tp(t time.Time) *time.Time {
@@ -146,89 +160,102 @@ func extMap(c *x509.Certificate) map[string]pkix.Extension {
 	return m
 }
 
-// idpCovers checks the scope of a CRL's issuing distribution point against
-// cert (RFC 5280 5.2.5, 6.3.3(b)).
-func idpCovers(der []byte, cert *x509.Certificate) error {
+// IDP is a CRL's issuing distribution point (RFC 5280 5.2.5): the scope of
+// the certificates it covers.
+type IDP struct {
+	Critical bool `json:"critical"`
+	// URIs are the URIs of the fullName distribution point.
+	URIs               []string `json:"uris,omitempty"`
+	OtherNames         int      `json:"other_names,omitempty"` // non-URI names of the distribution point
+	OnlyUserCerts      bool     `json:"only_user_certs,omitempty"`
+	OnlyCACerts        bool     `json:"only_ca_certs,omitempty"`
+	OnlySomeReasons    bool     `json:"only_some_reasons,omitempty"`
+	Indirect           bool     `json:"indirect_crl,omitempty"`
+	OnlyAttributeCerts bool     `json:"only_attribute_certs,omitempty"`
+}
+
+// parseIDP reads the value of an issuing distribution point extension.
+func parseIDP(der []byte) (*IDP, error) {
+	bad := errors.New("malformed issuing distribution point")
 	in := cryptobyte.String(der)
 	var seq cryptobyte.String
 	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() {
-		return errors.New("malformed issuing distribution point")
+		return nil, bad
 	}
+	idp := &IDP{}
 	var dpn cryptobyte.String
 	var hasDP bool
 	if !seq.ReadOptionalASN1(&dpn, &hasDP, cbasn1.Tag(0).ContextSpecific().Constructed()) {
-		return errors.New("malformed issuing distribution point")
+		return nil, bad
 	}
-	readBool := func(tag int) (bool, error) {
+	if hasDP {
+		var full cryptobyte.String
+		var hasFull bool
+		if !dpn.ReadOptionalASN1(&full, &hasFull, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+			return nil, errors.New("malformed IDP distribution point")
+		}
+		for hasFull && !full.Empty() {
+			gn, err := readGeneralName(&full)
+			if err != nil {
+				return nil, fmt.Errorf("IDP: %v", err)
+			}
+			if gn.tag == gnURI {
+				idp.URIs = append(idp.URIs, string(gn.data))
+			} else {
+				idp.OtherNames++
+			}
+		}
+		if !hasFull {
+			idp.OtherNames++ // nameRelativeToCRLIssuer
+		}
+	}
+	readBool := func(tag int, out *bool) bool {
 		var v cryptobyte.String
 		var present bool
 		if !seq.ReadOptionalASN1(&v, &present, cbasn1.Tag(tag).ContextSpecific()) {
-			return false, errors.New("malformed issuing distribution point")
+			return false
 		}
-		return present && len(v) == 1 && v[0] != 0, nil
-	}
-	userOnly, err := readBool(1)
-	if err != nil {
-		return err
-	}
-	caOnly, err := readBool(2)
-	if err != nil {
-		return err
+		*out = present && len(v) == 1 && v[0] != 0
+		return true
 	}
 	var reasons cryptobyte.String
-	var hasReasons bool
-	if !seq.ReadOptionalASN1(&reasons, &hasReasons, cbasn1.Tag(3).ContextSpecific()) {
-		return errors.New("malformed issuing distribution point")
+	if !readBool(1, &idp.OnlyUserCerts) || !readBool(2, &idp.OnlyCACerts) ||
+		!seq.ReadOptionalASN1(&reasons, &idp.OnlySomeReasons, cbasn1.Tag(3).ContextSpecific()) ||
+		!readBool(4, &idp.Indirect) || !readBool(5, &idp.OnlyAttributeCerts) || !seq.Empty() {
+		return nil, bad
 	}
-	indirect, err := readBool(4)
-	if err != nil {
-		return err
-	}
-	attrOnly, err := readBool(5)
+	return idp, nil
+}
+
+// idpCovers checks the scope of a CRL's issuing distribution point against
+// cert (RFC 5280 5.2.5, 6.3.3(b)).
+func idpCovers(der []byte, cert *x509.Certificate) error {
+	idp, err := parseIDP(der)
 	if err != nil {
 		return err
 	}
 	isCA := cert.BasicConstraintsValid && cert.IsCA
 	switch {
-	case userOnly && isCA:
+	case idp.OnlyUserCerts && isCA:
 		return errors.New("IDP onlyContainsUserCerts, but the certificate is a CA")
-	case caOnly && !isCA:
+	case idp.OnlyCACerts && !isCA:
 		return errors.New("IDP onlyContainsCACerts, but the certificate is not a CA")
-	case attrOnly:
+	case idp.OnlyAttributeCerts:
 		return errors.New("IDP onlyContainsAttributeCerts")
-	case indirect:
+	case idp.Indirect:
 		return errors.New("indirect CRL, not supported (CAPI2 uses the issuer's own CRL)")
-	case hasReasons:
+	case idp.OnlySomeReasons:
 		return errors.New("IDP onlySomeReasons: a partial CRL does not cover every reason")
 	}
-	if hasDP && len(cert.CRLDistributionPoints) > 0 {
-		var full cryptobyte.String
-		var hasFull bool
-		if !dpn.ReadOptionalASN1(&full, &hasFull, cbasn1.Tag(0).ContextSpecific().Constructed()) {
-			return errors.New("malformed IDP distribution point")
-		}
-		if hasFull {
-			var uris []string
-			for !full.Empty() {
-				gn, err := readGeneralName(&full)
-				if err != nil {
-					return fmt.Errorf("IDP: %v", err)
+	if len(idp.URIs) > 0 && len(cert.CRLDistributionPoints) > 0 {
+		for _, u := range idp.URIs {
+			for _, c := range cert.CRLDistributionPoints {
+				if u == c {
+					return nil
 				}
-				if gn.tag == gnURI {
-					uris = append(uris, string(gn.data))
-				}
-			}
-			for _, u := range uris {
-				for _, c := range cert.CRLDistributionPoints {
-					if u == c {
-						return nil
-					}
-				}
-			}
-			if len(uris) > 0 {
-				return fmt.Errorf("IDP scope %v does not include the certificate's CDP %v", uris, cert.CRLDistributionPoints)
 			}
 		}
+		return fmt.Errorf("IDP scope %v does not include the certificate's CDP %v", idp.URIs, cert.CRLDistributionPoints)
 	}
 	return nil
 }
