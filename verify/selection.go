@@ -454,8 +454,9 @@ func SelectClientCertificate(certs []Candidate, opts SelectionOptions) Selection
 		return res
 	}
 	if v := opts.Criteria.Value; strings.ContainsAny(v, " \t") {
-		res.Warnings = append(res.Warnings, Warning{"criteria_spaces", fmt.Sprintf(
-			"the selection criteria value %q contains spaces: a field report says the client strips them and the match fails (cmg-failures.md F33; UNCONFIRMED for current clients)", v)})
+		res.Warnings = append(res.Warnings, Warning{Code: "criteria_spaces", Message: fmt.Sprintf(
+			"the selection criteria value %q contains spaces: a field report says the client strips them and the match fails (UNCONFIRMED for current clients)", v),
+			Source: "cmg-failures.md F33"})
 	}
 	var survivors []int
 	for i, cand := range certs {
