@@ -25,6 +25,9 @@ type Finding struct {
 	Windows *WindowsError `json:"windows,omitempty"`
 	Fix     string        `json:"fix,omitempty"`
 	Source  string        `json:"source,omitempty"`
+	// Origin says which check made it, in a Report: input, chain, profile,
+	// endpoint, crl or selection.
+	Origin string `json:"origin,omitempty"`
 }
 
 // maxLevel is the highest level among fs (lint.Pass when there is none).
