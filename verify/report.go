@@ -398,6 +398,7 @@ func chainFindings(c *ChainResult) []Finding {
 		reason Reason
 	}
 	seen := map[key]bool{}
+	primary := -1
 	if e := c.Error; e != nil {
 		win := e.Windows
 		msg := e.Detail
@@ -409,6 +410,7 @@ func chainFindings(c *ChainResult) []Finding {
 		for i, el := range c.Elements {
 			if el.Cert == e.Cert {
 				seen[key{i, e.Reason}] = true
+				primary = i
 			}
 		}
 		if e.Reason == ReasonTooDeep {
@@ -416,7 +418,14 @@ func chainFindings(c *ChainResult) []Finding {
 		}
 	}
 	for i, el := range c.Elements {
-		for _, r := range reasonsOf(el.Status) {
+		st := el.Status
+		if i == primary && len(el.Problems) <= 1 {
+			continue // its one problem is the ChainError
+		}
+		if i == primary {
+			st &^= reasonFlags(c.Error.Reason)
+		}
+		for _, r := range reasonsOf(st) {
 			if seen[key{i, r}] {
 				continue
 			}
@@ -433,6 +442,29 @@ func chainFindings(c *ChainResult) []Finding {
 		out = append(out, warningFinding(n, lint.Notice))
 	}
 	return out
+}
+
+// reasonFlags are the trust status flags Chain sets for r.
+func reasonFlags(r Reason) TrustStatus {
+	switch r {
+	case ReasonMalformed:
+		return TrustInvalidExtension | TrustInvalidBasicConstraints
+	case ReasonBadSignature:
+		return TrustIsNotSignatureValid | TrustHasWeakSignature
+	case ReasonPartialChain, ReasonTooDeep:
+		return TrustIsPartialChain
+	case ReasonNameMismatch:
+		return 0
+	}
+	for _, f := range []TrustStatus{TrustIsNotTimeValid, TrustIsRevoked, TrustIsNotValidForUsage, TrustIsUntrustedRoot,
+		TrustIsOfflineRevocation | TrustRevocationStatusUnknown, TrustInvalidBasicConstraints,
+		TrustInvalidNameConstraints | TrustHasNotSupportedNameConstraint | TrustHasNotDefinedNameConstraint | TrustHasNotPermittedNameConstraint | TrustHasExcludedNameConstraint,
+		TrustInvalidExtension | TrustHasNotSupportedCriticalExt | TrustInvalidPolicyConstraints} {
+		if rs := reasonsOf(f); len(rs) > 0 && rs[0] == r {
+			return f
+		}
+	}
+	return 0
 }
 
 // reasonsOf maps an element's trust status flags to reasons, most

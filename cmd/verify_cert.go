@@ -1,0 +1,198 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cmgpki/cmgpki/internal/certio"
+	"github.com/cmgpki/cmgpki/lint"
+	"github.com/cmgpki/cmgpki/profiles"
+	"github.com/cmgpki/cmgpki/verify"
+)
+
+type verifyCertOptions struct {
+	files        []string
+	profile      string
+	ekus         []string
+	name         string
+	key          string
+	passwordFile string
+	maxDepth     int
+	trust        trustFlags
+	rev          revFlags
+	report       reportFlags
+}
+
+func newVerifyCertCmd(f *Factory, runF func(*cobra.Command, *verifyCertOptions) error) *cobra.Command {
+	o := &verifyCertOptions{}
+	c := &cobra.Command{
+		Use:   "cert FILE... [--profile NAME|auto|none] [--roots FILE|DIR] [flags]",
+		Short: "judge certificate files as a ConfigMgr client on Windows would",
+		Long: `Judge each FILE: build its chain to the roots you give (only those, as a
+client's Trusted Root store; nothing from this machine unless --system-roots),
+check every element at --at with revocation as a ConfigMgr client checks it
+(OCSP, then the CDP over HTTP, Windows' timeouts; an unreachable CRL is a
+failure, CRYPT_E_REVOCATION_OFFLINE), and the certificate against the
+requirements of its role.
+
+The certificate judged is the one of the private key (a PFX) or the first
+certificate that is not a CA; the other certificates of the file are offered
+as intermediates. A PFX is opened with --password-file or $CMGPKI_PFX_PASSWORD
+(never a flag value); it is reported when it has no key, a key that does not
+match, or AES-only protection (Server 2016 and older cannot import it).
+
+--profile auto (the default) infers the role and says why; the rules, tried
+in order:
+` + verify.AutoRules + `
+--profile none checks only the chain, names, validity and revocation; add
+--eku serverAuth, clientAuth or an OID (repeatable) to require those usages
+through the whole chain, as a TLS server or client check would.
+
+Arguments:
+  FILE  PEM (one or many certificates), DER, PKCS#7 (.p7b) or PFX (.pfx)
+
+` + verifyJSONHelp + "\n\n" + verifyExitCodes,
+		Example: `  cmgpki verify cert cmg-lab/certs/mp-https.crt --roots cmg-lab/ca
+  cmgpki verify cert cmg-lab/certs/cmg-server.pfx --roots cmg-lab/ca --password-file cmg-lab/pfx-password.txt
+  cmgpki verify cert server.cer --profile none --eku serverAuth --name www.contoso.com --roots root.cer
+  cmgpki verify cert cmg-lab/certs/client01.crt --roots cmg-lab/ca --key cmg-lab/certs/client01.key --no-crl-check
+  cmgpki verify cert cmg-lab/certs/*.crt --roots cmg-lab/ca --crl cmg-lab/crl/issuing-ca.crl --output json`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &UsageError{Err: errors.New("verify cert: give at least one FILE"), ShowUsage: true}
+			}
+			return nil
+		},
+		ValidArgsFunction: cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.files = args
+			if runF != nil {
+				return runF(c, o)
+			}
+			return runVerifyCert(c, f, o)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&o.profile, "profile", "auto", "role to judge the certificate as: a profile name (cmgpki profiles list), auto or none")
+	fl.StringSliceVar(&o.ekus, "eku", nil, "required usage through the chain: serverAuth, clientAuth or a dotted OID (repeatable)")
+	fl.StringVar(&o.name, "name", "", "host name the certificate must be valid for (DNS SAN; the CN only without DNS SANs, as Windows)")
+	fl.StringVar(&o.key, "key", "", "private key file (PEM or DER PKCS#8/PKCS#1/EC) to check against the certificate")
+	fl.StringVar(&o.passwordFile, "password-file", "", "password of a PFX or an encrypted key (or $CMGPKI_PFX_PASSWORD)")
+	fl.IntVar(&o.maxDepth, "max-depth", verify.DefaultMaxDepth, "maximum number of certificates in a chain, leaf and root included")
+	o.trust.add(c)
+	o.rev.add(c, true)
+	o.report.add(c)
+	_ = c.RegisterFlagCompletionFunc("profile", choices(func() []string { return append(profileNames(), "auto", "none") }))
+	_ = c.RegisterFlagCompletionFunc("eku", choices(func() []string { return []string{"serverAuth", "clientAuth"} }))
+	for _, n := range []string{"key", "password-file", "crl"} {
+		_ = c.RegisterFlagCompletionFunc(n, cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault))
+	}
+	return c
+}
+
+func runVerifyCert(c *cobra.Command, f *Factory, o *verifyCertOptions) error {
+	failOn, at, err := o.report.check(f)
+	if err != nil {
+		return err
+	}
+	if err := checkProfileFlag(o.profile); err != nil {
+		return err
+	}
+	if o.maxDepth < 1 {
+		return usageErr(fmt.Errorf("--max-depth %d: at least 1", o.maxDepth))
+	}
+	co := verify.ChainOptions{At: at, Name: o.name, MaxDepth: o.maxDepth}
+	for _, e := range o.ekus {
+		u, err := verify.ParseUsage(e)
+		if err != nil {
+			return usageErr(fmt.Errorf("--eku %q: want serverAuth, clientAuth or a dotted OID", e))
+		}
+		co.Usages = append(co.Usages, u)
+	}
+	pw, err := f.secret("--password-file", o.passwordFile, "CMGPKI_PFX_PASSWORD")
+	if err != nil {
+		return err
+	}
+	// Every input is read before anything is checked: an unreadable one
+	// is exit 2 with nothing printed.
+	inputs := make([]verify.CertInput, 0, len(o.files))
+	for _, file := range o.files {
+		b, err := readInputBundle(f, file, pw, o.passwordFile)
+		if err != nil {
+			return err
+		}
+		inputs = append(inputs, verify.CertInput{Bundle: b})
+	}
+	if o.key != "" {
+		if len(inputs) != 1 {
+			return usageErr(fmt.Errorf("--key %s: give exactly one FILE with --key (got %d)", o.key, len(inputs)))
+		}
+		key, err := certio.ReadKey(o.key, pw)
+		if err != nil {
+			return usageErr(fmt.Errorf("--key: %w", err))
+		}
+		inputs[0].Key, inputs[0].KeyFile = key, o.key
+	}
+	if co.Roots, co.Intermediates, err = o.trust.load(f); err != nil {
+		return err
+	}
+	if err := o.rev.options(c.Context(), c, &co); err != nil {
+		return err
+	}
+	if co.Revocation == verify.RevocationOff {
+		f.notef("%s", verify.NoticeRevocationOff.Message)
+	}
+	var reports []*verify.Report
+	for _, in := range inputs {
+		rep, err := verify.CheckCertificate(c.Context(), in, verify.CertOptions{ChainOptions: co, Profile: o.profile, Env: lint.Env{At: at}})
+		if err != nil {
+			return fmt.Errorf("verify cert %s: %w", in.Bundle.Name, err)
+		}
+		rep.Input.File = displayPath(o.files, in.Bundle.Name)
+		reports = append(reports, rep)
+	}
+	return emitReports(f, "cert", reports, o.report.output, failOn)
+}
+
+// checkProfileFlag accepts a profile name, auto or none.
+func checkProfileFlag(p string) error {
+	switch strings.ToLower(p) {
+	case "auto", "none", "":
+		return nil
+	}
+	if _, err := profiles.Get(p); err != nil {
+		return usageErr(fmt.Errorf("--profile: %w (or auto, none)", err))
+	}
+	return nil
+}
+
+// readInputBundle reads one certificate file; a PFX needs the password
+// from --password-file or $CMGPKI_PFX_PASSWORD.
+func readInputBundle(f *Factory, file string, pw []byte, pwFile string) (*certio.Bundle, error) {
+	b, err := certio.ReadCertificates(file, certio.ReadOptions{Password: pw})
+	if err != nil {
+		if errors.Is(err, certio.ErrWrongPassword) {
+			from := f.secretSource("--password-file", pwFile, "CMGPKI_PFX_PASSWORD")
+			if pw == nil {
+				return nil, usageErr(fmt.Errorf("%s: the PFX needs a password: give --password-file FILE or set CMGPKI_PFX_PASSWORD (%w)", file, err))
+			}
+			return nil, usageErr(fmt.Errorf("%s: the password from %s does not open it (%w)", file, from, err))
+		}
+		return nil, usageErr(fmt.Errorf("FILE %s: %w", file, err))
+	}
+	b.Name = file
+	return b, nil
+}
+
+// displayPath returns the file as the user gave it.
+func displayPath(files []string, name string) string {
+	for _, f := range files {
+		if f == name {
+			return f
+		}
+	}
+	return name
+}

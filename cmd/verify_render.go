@@ -1,0 +1,193 @@
+package cmd
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cmgpki/cmgpki/verify"
+)
+
+// The verify tables and how they give way on a narrow terminal.
+var (
+	// The chain of one input, leaf first: at 80 columns #, SUBJECT, STATUS
+	// and REVOCATION remain.
+	verifyChainColumns = []column{
+		{Header: "#", Priority: 1},
+		{Header: "SUBJECT", Priority: 1, Min: 16, Shrink: cutEnd},
+		{Header: "EXPIRES", Priority: 3},
+		{Header: "TRUST STATUS", Priority: 2, Min: 12, Shrink: wrapWords},
+		{Header: "REVOCATION", Priority: 2, Min: 12, Shrink: wrapWords},
+	}
+	// The findings of one input, most severe first; details wrap.
+	verifyFindingColumns = []column{
+		{Header: "LEVEL", Priority: 1},
+		{Header: "FINDING", Priority: 1},
+		{Header: "DETAILS", Priority: 1, Min: 30, Shrink: wrapWords},
+		{Header: "WINDOWS", Priority: 2, Min: 12, Shrink: wrapWords},
+	}
+	// The candidates of a client selection, in input order.
+	verifySelectionColumns = []column{
+		{Header: "CANDIDATE", Priority: 1, Min: 12, Shrink: cutStart},
+		{Header: "SUBJECT", Priority: 3, Min: 12, Shrink: cutEnd},
+		{Header: "EXPIRES", Priority: 4},
+		{Header: "RESULT", Priority: 1},
+		{Header: "WHY", Priority: 2, Min: 24, Shrink: wrapWords},
+	}
+)
+
+// renderReport writes one report as text: a heading, the profile, the
+// chain (or the CRL or the candidates) and the findings.
+func renderReport(f *Factory, r *verify.Report) error {
+	out := f.IO.Out
+	fmt.Fprintln(out, reportHeading(r))
+	if r.Endpoint != nil && r.Endpoint.TLSVersion != "" {
+		fmt.Fprintf(out, "TLS: %s, %s", r.Endpoint.TLSVersion, r.Endpoint.CipherSuite)
+		if r.Endpoint.ALPN != "" {
+			fmt.Fprintf(out, ", ALPN %s", r.Endpoint.ALPN)
+		}
+		fmt.Fprintf(out, "; %d certificate(s) presented\n", len(r.Endpoint.Presented))
+	}
+	if p := r.Profile; p != nil {
+		line := "Profile: " + p.Name + " (" + p.How
+		if p.Reason != "" {
+			line += ": " + p.Reason
+		}
+		fmt.Fprintln(out, line+")")
+	}
+	if c := r.CRL; c != nil {
+		fmt.Fprintf(out, "CRL: issuer %s, number %s, %d entries", c.Issuer, orDash(c.Number), c.Entries)
+		if c.ThisUpdate != nil && c.NextUpdate != nil {
+			fmt.Fprintf(out, ", %s to %s", c.ThisUpdate.Format(time.RFC3339), c.NextUpdate.Format(time.RFC3339))
+		}
+		fmt.Fprintln(out)
+	}
+	if s := r.Selection; s != nil {
+		fmt.Fprintf(out, "Criteria: %s\n", s.Criteria)
+		if err := renderTable(f, verifySelectionColumns, selectionRows(s)); err != nil {
+			return err
+		}
+	} else if r.Chain != nil {
+		if err := renderTable(f, verifyChainColumns, chainRows(r.Chain)); err != nil {
+			return err
+		}
+	}
+	if len(r.Findings) == 0 {
+		fmt.Fprintln(out, "No findings.")
+		return nil
+	}
+	var rows [][]string
+	for _, fd := range r.Findings {
+		details := fd.Message
+		if fd.Fix != "" {
+			details += "\nfix: " + fd.Fix
+		}
+		win := ""
+		if fd.Windows != nil {
+			win = fd.Windows.Name + "\n" + fd.Windows.HRESULT.String()
+			if fd.Windows.WinHTTP != 0 {
+				win += fmt.Sprintf(" / %d", fd.Windows.WinHTTP)
+			}
+		}
+		rows = append(rows, []string{strings.ToUpper(levelText(fd)), fd.ID, details, win})
+	}
+	return renderTable(f, verifyFindingColumns, rows)
+}
+
+func levelText(fd verify.Finding) string { return fd.Level.String() }
+
+func reportHeading(r *verify.Report) string {
+	in := r.Input
+	switch {
+	case r.Kind == "client-selection":
+		return "Client certificate selection"
+	case in == nil:
+		return r.Kind
+	case in.URL != "":
+		return in.URL
+	}
+	h := in.File + " (" + string(in.Format)
+	if in.Certificates > 1 {
+		h += fmt.Sprintf(", %d certificates", in.Certificates)
+	}
+	if in.PFX != nil {
+		h += ", " + in.PFX.String()
+	}
+	switch {
+	case in.KeyMatches != nil && *in.KeyMatches:
+		h += ", key matches"
+	case in.KeyMatches != nil:
+		h += ", KEY DOES NOT MATCH"
+	case r.Kind == "cert" && !in.HasKey:
+		h += ", no key"
+	}
+	return h + ")"
+}
+
+func chainRows(c *verify.ChainResult) [][]string {
+	var rows [][]string
+	for i, e := range c.Elements {
+		status := "OK"
+		if e.Status != 0 {
+			var names []string
+			for _, n := range e.Status.Names() {
+				names = append(names, strings.TrimPrefix(n, "CERT_TRUST_"))
+			}
+			status = strings.Join(names, " ")
+		}
+		if e.TrustedAs == "root" && e.Status == 0 {
+			status = "OK (trusted root)"
+		}
+		rows = append(rows, []string{fmt.Sprint(i), e.Subject, e.NotAfter.Format("2006-01-02"), status, revocationText(e)})
+	}
+	return rows
+}
+
+func revocationText(e verify.Element) string {
+	rv := e.Revocation
+	if rv == nil {
+		if e.TrustedAs == "root" {
+			return "not checked (root)"
+		}
+		return "not checked"
+	}
+	s := string(rv.Status)
+	if rv.Status == verify.RevUnknown {
+		s = "offline"
+	}
+	if rv.Source != "" {
+		s += " (" + rv.Source
+		if rv.CRLNumber != "" {
+			s += " " + rv.CRLNumber
+		}
+		s += ")"
+	}
+	return s
+}
+
+func selectionRows(s *verify.SelectionResult) [][]string {
+	var rows [][]string
+	for _, c := range s.Candidates {
+		result, why := "selected", ""
+		if x := c.Excluded; x != nil {
+			result = fmt.Sprintf("excluded at %d %s", x.Step, x.StepName)
+			why = x.Observed + "; expected " + x.Expected
+		}
+		exp := ""
+		if !c.NotAfter.IsZero() {
+			exp = c.NotAfter.Format("2006-01-02")
+		}
+		if !c.Selected && c.Excluded == nil {
+			result = "not selected"
+		}
+		rows = append(rows, []string{c.Name, c.Subject, exp, result, why})
+	}
+	return rows
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
