@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -152,6 +153,12 @@ func readCandidates(f *Factory, inputs []string, pw []byte, pwFile string) ([]ve
 			if err != nil {
 				return nil, err
 			}
+			// The file with the key first: a PFX, then a certificate
+			// with NAME.key beside it, in this order of extensions.
+			rank := map[string]int{".pfx": 0, ".p12": 1, ".crt": 2, ".pem": 3, ".cer": 4, ".der": 5, ".p7b": 6}
+			sort.SliceStable(fs, func(i, j int) bool {
+				return rank[strings.ToLower(filepath.Ext(fs[i]))] < rank[strings.ToLower(filepath.Ext(fs[j]))]
+			})
 			files = append(files, fs...)
 		} else {
 			files = append(files, in)
