@@ -126,7 +126,7 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 	for _, c := range x.Certs {
 		// A CA's notAfter is its notBefore (nb) plus its profile's validity.
 		role := map[string]profiles.Role{"root-ca": profiles.RootCA, "issuing-ca": profiles.IssuingCA, "wpj-ca": profiles.WPJCA}[c.issuer]
-		if err := x.checkValidity(spec, c, nb, c.issuer, nb.Add(profiles.MustGet(role).Validity.Default)); err != nil {
+		if err := x.checkValidity(spec, c, nb, c.issuer, nb.Add(MustRecipe(role).Validity)); err != nil {
 			return nil, err
 		}
 	}

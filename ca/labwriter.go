@@ -147,7 +147,7 @@ func (w *labWriter) writeLeaf(a *Authority, j *job, cert *x509.Certificate) (Ent
 		Key:   "certs/" + n + ".key",
 	}
 	format := ""
-	if j.spec.profile.PFX.Needed {
+	if MustRecipe(j.spec.profile.Role).PFX.Needed {
 		f.PFX = "certs/" + n + ".pfx"
 		format = j.spec.PFXFormat
 	}

@@ -197,7 +197,7 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 // (from its password file), or the one given, which must then equal the
 // lab's: every PFX of a lab opens with one password.
 func (l *Lab) pfxPassword(c CertSpec, opts IssueOptions) (string, error) {
-	if !c.profile.PFX.Needed {
+	if !MustRecipe(c.profile.Role).PFX.Needed {
 		return "", nil
 	}
 	from := opts.PFXPasswordFrom
