@@ -54,8 +54,11 @@ type Request struct {
 	PublicKey  crypto.PublicKey
 	Serial     *big.Int
 	NotBefore  time.Time
-	// NotAfter zero means NotBefore plus the profile's default validity.
+	// NotAfter zero means NotBefore plus the recipe's default validity.
 	NotAfter time.Time
+	// Recipe is what to issue on top of the requirement; nil means the
+	// role's (RecipeFor).
+	Recipe *Recipe
 	// WPJ identity for wpj-device certificates.
 	WPJ *profiles.WPJIdentity
 	// UserTemplate is an optional x509util template applied on top of the
@@ -83,6 +86,10 @@ func (e *LintError) Error() string {
 // buildTemplate turns a request into a template, without signing.
 func (a *Authority) buildTemplate(req Request) (*x509.Certificate, error) {
 	p := req.Profile
+	rc, err := req.recipe()
+	if err != nil {
+		return nil, err
+	}
 	if req.Serial == nil || req.Serial.Sign() <= 0 {
 		return nil, errors.New("ca: request has no positive serial")
 	}
@@ -91,7 +98,7 @@ func (a *Authority) buildTemplate(req Request) (*x509.Certificate, error) {
 	}
 	notAfter := req.NotAfter
 	if notAfter.IsZero() {
-		notAfter = req.NotBefore.Add(p.Validity.Default)
+		notAfter = req.NotBefore.Add(rc.Validity)
 	}
 	tpl := &x509.Certificate{
 		SerialNumber: req.Serial,
@@ -105,17 +112,13 @@ func (a *Authority) buildTemplate(req Request) (*x509.Certificate, error) {
 	if err := p.Apply(tpl); err != nil {
 		return nil, err
 	}
+	var u *layout.URLs
 	if a != nil {
-		u := a.URLs()
-		if p.Revocation.CDP {
-			tpl.CRLDistributionPoints = []string{u.CRL}
-		}
-		if p.Revocation.AIA {
-			tpl.IssuingCertificateURL = []string{u.CACert}
-		}
-		if p.Revocation.OCSP {
-			tpl.OCSPServer = []string{u.OCSP}
-		}
+		x := a.URLs()
+		u = &x
+	}
+	rc.apply(tpl, p, u)
+	if a != nil {
 		if tpl.NotAfter.After(a.Cert.NotAfter) {
 			return nil, fmt.Errorf("ca: %s certificate %q would expire %s, after its issuer %s (%s)",
 				p.Role, req.CommonName, tpl.NotAfter.Format(time.RFC3339), a.Name, a.Cert.NotAfter.Format(time.RFC3339))
@@ -133,9 +136,6 @@ func (a *Authority) buildTemplate(req Request) (*x509.Certificate, error) {
 		tpl.ExtraExtensions = append(tpl.ExtraExtensions, exts...)
 	case profiles.OCSPSigner:
 		tpl.ExtraExtensions = append(tpl.ExtraExtensions, pkix.Extension{Id: profiles.OIDOCSPNoCheck, Value: []byte{0x05, 0x00}})
-	}
-	if p.OmitKeyIDs {
-		tpl.SubjectKeyId = []byte{} // non-nil: x509util leaves it out
 	}
 	if req.UserTemplate != "" {
 		if err := ApplyUserTemplate(tpl, req.UserTemplate, p); err != nil {
@@ -178,7 +178,7 @@ func lintTBS(tpl *x509.Certificate, a *Authority, req Request, env lint.Env) err
 	if a != nil {
 		p := *a.Cert
 		p.PublicKey = key.Public()
-		if req.Profile.OmitKeyIDs {
+		if rc, _ := req.recipe(); rc != nil && rc.OmitKeyIDs {
 			p.SubjectKeyId = nil
 		}
 		parent = &p
@@ -238,7 +238,7 @@ func (a *Authority) IssueFindings(ctx context.Context, req Request, env lint.Env
 		return nil, nil, err
 	}
 	parent := a.Cert
-	if req.Profile.OmitKeyIDs {
+	if rc, _ := req.recipe(); rc != nil && rc.OmitKeyIDs {
 		p := *a.Cert
 		p.SubjectKeyId = nil // no AKI, as on real WPJ device certificates
 		parent = &p

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cmgpki/cmgpki/internal/certio"
 	"github.com/cmgpki/cmgpki/internal/clock"
+	"github.com/cmgpki/cmgpki/lab"
 	"github.com/cmgpki/cmgpki/lint"
 	"github.com/cmgpki/cmgpki/profiles"
 )
@@ -73,7 +74,7 @@ type LabOptions struct {
 // Lab is an opened lab directory with its CAs loaded.
 type Lab struct {
 	Dir         string
-	Manifest    *Manifest
+	Manifest    *lab.Manifest
 	Authorities map[string]*Authority
 }
 
@@ -82,12 +83,12 @@ type job struct {
 	spec  CertSpec
 	key   crypto.Signer
 	cert  *x509.Certificate
-	entry Entry
+	entry lab.Entry
 }
 
 // CreateLab makes a whole lab in a temporary directory beside opts.Out and
 // renames it into place, so a failure leaves nothing half-written.
-func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, error) {
+func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*lab.Manifest, error) {
 	x, err := spec.Expand()
 	if err != nil {
 		return nil, err
@@ -126,7 +127,7 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 	for _, c := range x.Certs {
 		// A CA's notAfter is its notBefore (nb) plus its profile's validity.
 		role := map[string]profiles.Role{"root-ca": profiles.RootCA, "issuing-ca": profiles.IssuingCA, "wpj-ca": profiles.WPJCA}[c.issuer]
-		if err := x.checkValidity(spec, c, nb, c.issuer, nb.Add(profiles.MustGet(role).Validity.Default)); err != nil {
+		if err := x.checkValidity(spec, c, nb, c.issuer, nb.Add(MustRecipe(role).Validity)); err != nil {
 			return nil, err
 		}
 	}
@@ -156,8 +157,8 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 	if w.pfxPassword, err = w.password(); err != nil {
 		return nil, err
 	}
-	m := &Manifest{Schema: LabSchema, BaseURL: x.BaseURL, KeysEncrypted: len(opts.KeyPassword) > 0,
-		CAs: []Entry{}, Certificates: []Entry{}}
+	m := &lab.Manifest{Schema: lab.Schema, BaseURL: x.BaseURL, KeysEncrypted: len(opts.KeyPassword) > 0,
+		CAs: []lab.Entry{}, Certificates: []lab.Entry{}}
 	if opts.PFXPassword == "" {
 		m.PFXPasswordFile = PFXPasswordFile
 		if err := certio.WriteFileAtomic(filepath.Join(tmp, PFXPasswordFile), []byte(w.pfxPassword+"\n"), 0o600); err != nil {
@@ -300,7 +301,7 @@ func CreateLab(ctx context.Context, spec *LabSpec, opts LabOptions) (*Manifest, 
 	if err := syncLabFiles(tmp, m); err != nil {
 		return nil, err
 	}
-	if err := WriteManifest(tmp, m); err != nil {
+	if err := lab.WriteManifest(tmp, m); err != nil {
 		return nil, err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
@@ -335,7 +336,7 @@ func pathErr(err error) error {
 	return err
 }
 
-func issuerOf(m *Manifest, name string) string {
+func issuerOf(m *lab.Manifest, name string) string {
 	if e, ok := m.Find(name); ok {
 		return e.IssuerName
 	}
@@ -390,9 +391,9 @@ func replaceable(dir string) error {
 	if caKey != "" {
 		return fmt.Errorf("%s holds the CA key %s; cmgpki never overwrites a CA key or deletes one: move the key away or remove the directory yourself", dir, caKey)
 	}
-	m, err := ReadManifest(dir)
-	if errors.Is(err, ErrNotLab) {
-		return fmt.Errorf("%s already exists and is not a cmgpki lab: no %s; --force replaces only a lab made by cmgpki", dir, ManifestFile)
+	m, err := lab.ReadManifest(dir)
+	if errors.Is(err, lab.ErrNotLab) {
+		return fmt.Errorf("%s already exists and is not a cmgpki lab: no %s; --force replaces only a lab made by cmgpki", dir, lab.ManifestFile)
 	}
 	if err != nil {
 		return fmt.Errorf("%s already exists and is not a cmgpki lab this version can replace: %w", dir, err)
@@ -429,7 +430,7 @@ func scanForCAKeys(dir string) (caKey string, paths []string, err error) {
 			caKey = p
 			return filepath.SkipAll
 		}
-		if d.Type().IsRegular() && d.Name() == ManifestFile {
+		if d.Type().IsRegular() && d.Name() == lab.ManifestFile {
 			b, err := os.ReadFile(p)
 			if err != nil {
 				return err
@@ -462,8 +463,8 @@ func scanForCAKeys(dir string) (caKey string, paths []string, err error) {
 
 // labFiles lists, relative to the lab root and slash-separated, every file
 // and directory cmgpki writes into a lab.
-func labFiles(m *Manifest) map[string]bool {
-	known := map[string]bool{ManifestFile: true, "import-windows.ps1": true, PFXPasswordFile: true,
+func labFiles(m *lab.Manifest) map[string]bool {
+	known := map[string]bool{lab.ManifestFile: true, "import-windows.ps1": true, PFXPasswordFile: true,
 		"ca": true, "certs": true, "crl": true, revocationStore: true}
 	for _, s := range []string{"-wal", "-shm", "-journal"} {
 		known[revocationStore+s] = true
@@ -471,7 +472,7 @@ func labFiles(m *Manifest) map[string]bool {
 	if m.PFXPasswordFile != "" {
 		known[path.Clean(m.PFXPasswordFile)] = true
 	}
-	for _, e := range append(append([]Entry{}, m.CAs...), m.Certificates...) {
+	for _, e := range append(append([]lab.Entry{}, m.CAs...), m.Certificates...) {
 		for _, f := range []string{e.Files.Cert, e.Files.Chain, e.Files.DER, e.Files.Key, e.Files.PFX} {
 			if f != "" {
 				known[path.Clean(f)] = true

@@ -18,12 +18,13 @@ import (
 	"github.com/cmgpki/cmgpki/internal/certio"
 	"github.com/cmgpki/cmgpki/internal/clock"
 	"github.com/cmgpki/cmgpki/internal/pkitest"
+	"github.com/cmgpki/cmgpki/lab"
 	"github.com/cmgpki/cmgpki/lint"
 	"github.com/cmgpki/cmgpki/profiles"
 )
 
 // makeLab creates the default lab once per test with a pinned clock.
-func makeLab(t *testing.T, spec *LabSpec, opts LabOptions) (string, *Manifest) {
+func makeLab(t *testing.T, spec *LabSpec, opts LabOptions) (string, *lab.Manifest) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "lab")
 	opts.Out = dir
@@ -142,7 +143,7 @@ func TestDefaultLab(t *testing.T) {
 	}
 }
 
-func chainLen(e Entry) int {
+func chainLen(e lab.Entry) int {
 	if e.Role == "wpj-device" {
 		return 1
 	}
@@ -271,17 +272,17 @@ func TestKeyStore(t *testing.T) {
 
 func TestIssueIntoLab(t *testing.T) {
 	dir, _ := makeLab(t, nil, LabOptions{})
-	lab, err := OpenLab(dir, nil)
+	l, err := OpenLab(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	opts := IssueOptions{Clock: clock.Fixed(pkitest.At)}
-	e, err := lab.Issue(ctx, CertSpec{Name: "dp01", Profile: "mp-https", CN: "dp01.contoso.com", SANs: []string{"dp01.contoso.com", "dp01.corp.contoso.com"}, KeyType: "rsa3072"}, opts)
+	e, err := l.Issue(ctx, CertSpec{Name: "dp01", Profile: "mp-https", CN: "dp01.contoso.com", SANs: []string{"dp01.contoso.com", "dp01.corp.contoso.com"}, KeyType: "rsa3072"}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ReadManifest(dir)
+	m, err := lab.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,24 +290,24 @@ func TestIssueIntoLab(t *testing.T) {
 	if !ok || got.SHA1Thumbprint != e.SHA1Thumbprint || got.KeyType != "rsa3072" || got.IssuerName != "issuing-ca" {
 		t.Fatalf("manifest entry %+v", got)
 	}
-	if _, err := lab.Issue(ctx, CertSpec{Name: "dp01", Profile: "mp-https", CN: "dp01.contoso.com"}, opts); err == nil || !strings.Contains(err.Error(), "--force") {
+	if _, err := l.Issue(ctx, CertSpec{Name: "dp01", Profile: "mp-https", CN: "dp01.contoso.com"}, opts); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("duplicate name: %v", err)
 	}
 	opts.Force = true
-	if _, err := lab.Issue(ctx, CertSpec{Name: "dp01", Profile: "mp-https", CN: "dp02.contoso.com"}, opts); err != nil {
+	if _, err := l.Issue(ctx, CertSpec{Name: "dp01", Profile: "mp-https", CN: "dp02.contoso.com"}, opts); err != nil {
 		t.Errorf("--force replace: %v", err)
 	}
-	if _, err := lab.Issue(ctx, CertSpec{Name: "root-ca", Profile: "pki-client", CN: "x.contoso.com"}, opts); err == nil || !strings.Contains(err.Error(), "never overwritten") {
+	if _, err := l.Issue(ctx, CertSpec{Name: "root-ca", Profile: "pki-client", CN: "x.contoso.com"}, opts); err == nil || !strings.Contains(err.Error(), "never overwritten") {
 		t.Errorf("overwriting a CA name: %v", err)
 	}
 	var se *SpecError
-	if _, err := lab.Issue(ctx, CertSpec{Name: "cmg2", Profile: "cmg-server", CN: "cmg2.contoso.com", KeyType: "p256"}, opts); !errors.As(err, &se) {
+	if _, err := l.Issue(ctx, CertSpec{Name: "cmg2", Profile: "cmg-server", CN: "cmg2.contoso.com", KeyType: "p256"}, opts); !errors.As(err, &se) {
 		t.Errorf("forbidden key type: %v, want a *SpecError", err)
 	}
 	if entries, _ := filepath.Glob(filepath.Join(dir, ".issue-*")); len(entries) > 0 {
 		t.Errorf("temporary directories left behind: %v", entries)
 	}
-	ocsp, err := lab.Issue(ctx, CertSpec{Name: "ocsp-issuing", Profile: "ocsp-signer", CN: "Lab OCSP Responder"}, opts)
+	ocsp, err := l.Issue(ctx, CertSpec{Name: "ocsp-issuing", Profile: "ocsp-signer", CN: "Lab OCSP Responder"}, opts)
 	if err != nil || ocsp.Files.PFX != "" {
 		t.Fatalf("ocsp-signer: %v %+v", err, ocsp)
 	}
@@ -316,13 +317,13 @@ func TestIssueIntoLab(t *testing.T) {
 // signed.
 func TestUserTemplate(t *testing.T) {
 	dir, _ := makeLab(t, nil, LabOptions{})
-	lab, err := OpenLab(dir, nil)
+	l, err := OpenLab(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := IssueOptions{Clock: clock.Fixed(pkitest.At),
 		Template: `{"subject": {"commonName": {{ toJson .Subject.CommonName }}, "organization": ["Contoso"]}, "policyIdentifiers": ["1.3.6.1.4.1.311.21.8.1"]}`}
-	e, err := lab.Issue(context.Background(), CertSpec{Name: "c2", Profile: "pki-client", CN: "c2.contoso.com"}, opts)
+	e, err := l.Issue(context.Background(), CertSpec{Name: "c2", Profile: "pki-client", CN: "c2.contoso.com"}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +332,7 @@ func TestUserTemplate(t *testing.T) {
 		t.Errorf("template not applied on top of the profile: policies %v subject %v EKU %v", c.PolicyIdentifiers, c.Subject, c.ExtKeyUsage)
 	}
 	opts.Template = `{"extKeyUsage": ["clientAuth"]}`
-	_, err = lab.Issue(context.Background(), CertSpec{Name: "cmg3", Profile: "cmg-server", CN: "cmg3.contoso.com"}, opts)
+	_, err = l.Issue(context.Background(), CertSpec{Name: "cmg3", Profile: "cmg-server", CN: "cmg3.contoso.com"}, opts)
 	var le *LintError
 	if !errors.As(err, &le) || !strings.Contains(err.Error(), "e_eku_missing") {
 		t.Fatalf("template dropping serverAuth: err = %v, want a *LintError naming e_eku_missing", err)
@@ -360,13 +361,13 @@ func TestEncryptedKeys(t *testing.T) {
 func TestReadManifestSchema(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"schema":"cmgpki/lab/v2"}`), 0o644)
-	if _, err := ReadManifest(dir); err == nil || !strings.Contains(err.Error(), "newer") {
+	if _, err := lab.ReadManifest(dir); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Errorf("v2 manifest: %v", err)
 	}
-	if _, err := ReadManifest(t.TempDir()); !errors.Is(err, ErrNotLab) {
+	if _, err := lab.ReadManifest(t.TempDir()); !errors.Is(err, lab.ErrNotLab) {
 		t.Errorf("empty dir: %v", err)
 	}
-	var m Manifest
+	var m lab.Manifest
 	if err := json.Unmarshal([]byte(`{"schema":"cmgpki/lab/v1","cas":[],"certificates":[]}`), &m); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/cmgpki/cmgpki/internal/certio"
+	"github.com/cmgpki/cmgpki/lab"
 	"github.com/cmgpki/cmgpki/profiles"
 )
 
@@ -123,8 +124,8 @@ func (w *labWriter) progress(what string, n, total int) {
 	}
 }
 
-func (w *labWriter) writeCA(a *Authority, issuerName string, kt profiles.KeyType) (Entry, error) {
-	f := Files{
+func (w *labWriter) writeCA(a *Authority, issuerName string, kt profiles.KeyType) (lab.Entry, error) {
+	f := lab.Files{
 		Cert: filepath.ToSlash(filepath.Join("ca", a.Name+".crt")),
 		DER:  filepath.ToSlash(filepath.Join("ca", a.Name+".cer")),
 		Key:  filepath.ToSlash(filepath.Join("ca", a.Name+".key")),
@@ -133,28 +134,28 @@ func (w *labWriter) writeCA(a *Authority, issuerName string, kt profiles.KeyType
 		f.Chain = filepath.ToSlash(filepath.Join("ca", a.Name+".chain.pem"))
 	}
 	if err := w.writeFiles(f, a.Cert, a.Parents, a.Signer, "", a.Name); err != nil {
-		return Entry{}, fmt.Errorf("ca: writing %s: %w", a.Name, err)
+		return lab.Entry{}, fmt.Errorf("ca: writing %s: %w", a.Name, err)
 	}
-	return newEntry(a.Name, string(a.Role), issuerName, string(kt), a.Cert, f), nil
+	return lab.NewEntry(a.Name, string(a.Role), issuerName, string(kt), a.Cert, f), nil
 }
 
-func (w *labWriter) writeLeaf(a *Authority, j *job, cert *x509.Certificate) (Entry, error) {
+func (w *labWriter) writeLeaf(a *Authority, j *job, cert *x509.Certificate) (lab.Entry, error) {
 	n := j.spec.Name
-	f := Files{
+	f := lab.Files{
 		Cert:  "certs/" + n + ".crt",
 		Chain: "certs/" + n + ".chain.pem",
 		DER:   "certs/" + n + ".cer",
 		Key:   "certs/" + n + ".key",
 	}
 	format := ""
-	if j.spec.profile.PFX.Needed {
+	if MustRecipe(j.spec.profile.Role).PFX.Needed {
 		f.PFX = "certs/" + n + ".pfx"
 		format = j.spec.PFXFormat
 	}
 	if err := w.writeFiles(f, cert, a.Chain(), j.key, format, n); err != nil {
-		return Entry{}, fmt.Errorf("ca: writing %s: %w", n, err)
+		return lab.Entry{}, fmt.Errorf("ca: writing %s: %w", n, err)
 	}
-	e := newEntry(n, j.spec.Profile, a.Name, string(j.spec.keyType), cert, f)
+	e := lab.NewEntry(n, j.spec.Profile, a.Name, string(j.spec.keyType), cert, f)
 	e.PFXFormat = format
 	return e, nil
 }
@@ -162,7 +163,7 @@ func (w *labWriter) writeLeaf(a *Authority, j *job, cert *x509.Certificate) (Ent
 // writeFiles writes the PEM, chain, DER, key and PFX of one certificate.
 // chain holds the certificates above cert, root last. The chain PEM holds
 // cert and the intermediates (not the root); the PFX holds the full chain.
-func (w *labWriter) writeFiles(f Files, cert *x509.Certificate, chain []*x509.Certificate, key gocrypto.Signer, pfxFormat string, seed string) error {
+func (w *labWriter) writeFiles(f lab.Files, cert *x509.Certificate, chain []*x509.Certificate, key gocrypto.Signer, pfxFormat string, seed string) error {
 	if err := w.writeFile(f.Cert, certio.CertPEM(cert), 0o644); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cmgpki/cmgpki/internal/certio"
 	"github.com/cmgpki/cmgpki/internal/clock"
+	"github.com/cmgpki/cmgpki/lab"
 	"github.com/cmgpki/cmgpki/lint"
 	"github.com/cmgpki/cmgpki/profiles"
 )
@@ -18,7 +19,7 @@ import (
 // OpenLab reads a lab directory's manifest and loads its CAs (certificates
 // and keys; keyPassword decrypts encrypted keys).
 func OpenLab(dir string, keyPassword []byte) (*Lab, error) {
-	m, err := ReadManifest(dir)
+	m, err := lab.ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ type IssueOptions struct {
 // Issue issues one certificate into the lab: files under certs/ and an entry
 // in the manifest. The new files are made in a temporary directory inside
 // the lab and renamed into place; the manifest is rewritten last.
-func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry, error) {
+func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*lab.Entry, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
@@ -179,7 +180,7 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 	if !replaced {
 		l.Manifest.Certificates = append(l.Manifest.Certificates, e)
 	}
-	if err := WriteManifest(l.Dir, l.Manifest); err != nil {
+	if err := lab.WriteManifest(l.Dir, l.Manifest); err != nil {
 		return nil, err
 	}
 	if err := syncLabFiles(l.Dir, l.Manifest); err != nil {
@@ -197,7 +198,7 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*Entry,
 // (from its password file), or the one given, which must then equal the
 // lab's: every PFX of a lab opens with one password.
 func (l *Lab) pfxPassword(c CertSpec, opts IssueOptions) (string, error) {
-	if !c.profile.PFX.Needed {
+	if !MustRecipe(c.profile.Role).PFX.Needed {
 		return "", nil
 	}
 	from := opts.PFXPasswordFrom

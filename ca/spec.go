@@ -440,7 +440,7 @@ func (x *Expanded) add(s *LabSpec, c CertSpec, key string, fl certFlags) error {
 	c.profile = p
 	c.keyType = x.KeyType
 	if !p.AllowsKey(c.keyType) {
-		c.keyType = p.Keys.Default // the lab-wide type does not fit this role
+		c.keyType = MustRecipe(p.Role).DefaultKey // the lab-wide type does not fit this role
 		if s.KeyType != "" && c.KeyType == "" {
 			if p.Role != profiles.WPJDevice {
 				return s.errf("key_type", "--key-type", "%v", p.CheckKeyType(x.KeyType))
@@ -448,7 +448,7 @@ func (x *Expanded) add(s *LabSpec, c CertSpec, key string, fl certFlags) error {
 			if !x.wpjKeyNoted {
 				x.wpjKeyNoted = true
 				x.Notes = append(x.Notes, fmt.Sprintf("%s does not apply to wpj-device certificates: they are %s, as Entra's device registration service issues them (%s)",
-					s.origin("key_type", "--key-type", s.KeyType), p.Keys.Default, p.Keys.Cite))
+					s.origin("key_type", "--key-type", s.KeyType), MustRecipe(p.Role).DefaultKey, p.Keys.Cite))
 			}
 		}
 	}
@@ -463,7 +463,7 @@ func (x *Expanded) add(s *LabSpec, c CertSpec, key string, fl certFlags) error {
 		c.keyType = k
 	}
 	if c.Validity < 0 {
-		return s.errf(key+".validity", fl.Validity, "validity %s is negative; give a positive duration such as 8760h (or none for the profile's %s)", hours(c.Validity), hours(p.Validity.Default))
+		return s.errf(key+".validity", fl.Validity, "validity %s is negative; give a positive duration such as 8760h (or none for the profile's %s)", hours(c.Validity), hours(MustRecipe(p.Role).Validity))
 	}
 	if c.Validity > 0 && c.Validity < time.Minute {
 		return s.errf(key+".validity", fl.Validity, "validity %s is shorter than a minute (certificate times are whole seconds)", c.Validity)
@@ -472,7 +472,7 @@ func (x *Expanded) add(s *LabSpec, c CertSpec, key string, fl certFlags) error {
 		c.PFXFormat = x.PFXFormat
 	}
 	if c.PFXFormat == "" {
-		c.PFXFormat = p.PFX.DefaultFormat
+		c.PFXFormat = MustRecipe(p.Role).PFX.DefaultFormat
 	}
 	if field, err := checkNames(p, c.CN, c.SANs); err != nil {
 		if field == "sans" {
@@ -501,7 +501,7 @@ func (x *Expanded) checkValidity(s *LabSpec, c CertSpec, nb time.Time, issuer st
 	d := c.Validity
 	what := "validity " + hours(d)
 	if d == 0 {
-		d = c.profile.Validity.Default
+		d = MustRecipe(c.profile.Role).Validity
 		what = "the profile's default validity " + hours(d)
 	}
 	end := nb.Add(d).UTC().Truncate(time.Second)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cmgpki/cmgpki/internal/certio"
+	"github.com/cmgpki/cmgpki/lab"
 	"github.com/cmgpki/cmgpki/profiles"
 )
 
@@ -18,7 +19,7 @@ const ImportScriptFile = "import-windows.ps1"
 // atomically from m, so the script always lists what the lab holds, and on
 // Windows, where mode 0600 means nothing, it gives every key, PFX and
 // password file an ACL for the current user, SYSTEM and Administrators.
-func syncLabFiles(dir string, m *Manifest) error {
+func syncLabFiles(dir string, m *lab.Manifest) error {
 	if err := certio.WriteFileAtomic(filepath.Join(dir, ImportScriptFile), ImportScript(m), 0o644); err != nil {
 		return fmt.Errorf("ca: writing %s: %w", ImportScriptFile, err)
 	}
@@ -54,7 +55,7 @@ func syncLabFiles(dir string, m *Manifest) error {
 // The file starts with a UTF-8 byte order mark: without one, Windows
 // PowerShell 5.1 reads a script in the ANSI code page, where UTF-8
 // continuation bytes such as 0x91 and 0x92 are quote characters.
-func ImportScript(m *Manifest) []byte {
+func ImportScript(m *lab.Manifest) []byte {
 	var b bytes.Buffer
 	b.WriteString("\uFEFF")
 	b.WriteString(scriptHead)
@@ -83,7 +84,7 @@ func ImportScript(m *Manifest) []byte {
 }
 
 // belongsOn says where a certificate of the lab is meant to be imported.
-func belongsOn(e Entry) string {
+func belongsOn(e lab.Entry) string {
 	switch profiles.Role(e.Role) {
 	case profiles.CMGServer:
 		return "the host where you run the CMG wizard (upload the PFX there)"
@@ -106,12 +107,12 @@ func belongsOn(e Entry) string {
 
 // secretFiles are the lab files that must be readable only by their owner:
 // keys, PFX files and the generated PFX password.
-func secretFiles(m *Manifest) []string {
+func secretFiles(m *lab.Manifest) []string {
 	var out []string
 	if m.PFXPasswordFile != "" {
 		out = append(out, m.PFXPasswordFile)
 	}
-	for _, e := range append(append([]Entry(nil), m.CAs...), m.Certificates...) {
+	for _, e := range append(append([]lab.Entry(nil), m.CAs...), m.Certificates...) {
 		for _, f := range []string{e.Files.Key, e.Files.PFX} {
 			if f != "" {
 				out = append(out, f)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cmgpki/cmgpki/internal/clock"
 	"github.com/cmgpki/cmgpki/internal/pkitest"
+	"github.com/cmgpki/cmgpki/lab"
 )
 
 // psScript is import-windows.ps1 read back: its text (BOM and CRs removed)
@@ -291,7 +292,7 @@ func psBlockParen(t *testing.T, text, header string) string {
 
 // checkTablesMatch asserts that the script's tables hold exactly the
 // manifest's CAs, certificates and secret files.
-func checkTablesMatch(t *testing.T, s *psScript, m *Manifest) {
+func checkTablesMatch(t *testing.T, s *psScript, m *lab.Manifest) {
 	t.Helper()
 	if len(s.cas) != len(m.CAs) || len(s.certs) != len(m.Certificates) {
 		t.Fatalf("script lists %d CAs and %d certificates; manifest %d and %d", len(s.cas), len(s.certs), len(m.CAs), len(m.Certificates))
@@ -361,26 +362,26 @@ func TestImportScriptAfterIssue(t *testing.T) {
 	if len(s.certs) != 0 {
 		t.Fatalf("ca init script lists certificates: %v", s.certs)
 	}
-	lab, err := OpenLab(dir, nil)
+	l, err := OpenLab(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	opts := IssueOptions{Clock: clock.Fixed(pkitest.At)}
-	if _, err := lab.Issue(ctx, CertSpec{Name: "client02", Profile: "pki-client", CN: "client02.contoso.com"}, opts); err != nil {
+	if _, err := l.Issue(ctx, CertSpec{Name: "client02", Profile: "pki-client", CN: "client02.contoso.com"}, opts); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(dir, ImportScriptFile)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lab.Issue(ctx, CertSpec{Name: "mp02", Profile: "mp-https", CN: "mp02.contoso.com"}, opts); err != nil {
+	if _, err := l.Issue(ctx, CertSpec{Name: "mp02", Profile: "mp-https", CN: "mp02.contoso.com"}, opts); err != nil {
 		t.Fatal(err)
 	}
 	opts.Force = true
-	if _, err := lab.Issue(ctx, CertSpec{Name: "client02", Profile: "pki-client", CN: "client02.corp.contoso.com"}, opts); err != nil {
+	if _, err := l.Issue(ctx, CertSpec{Name: "client02", Profile: "pki-client", CN: "client02.corp.contoso.com"}, opts); err != nil {
 		t.Fatal(err)
 	}
-	m, err = ReadManifest(dir)
+	m, err = lab.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,15 +430,15 @@ func TestImportScriptQuoting(t *testing.T) {
 	odd := []string{
 		"it's", "l'été ‘quoted’ ‚low‛", "$(Remove-Item C:\\ -Recurse)", `"; exit 7; "`, "ё D1 91 in UTF-8", "a''b",
 	}
-	m := &Manifest{Schema: LabSchema, PFXPasswordFile: "o'neil pw.txt"}
+	m := &lab.Manifest{Schema: lab.Schema, PFXPasswordFile: "o'neil pw.txt"}
 	for i, v := range odd {
-		m.Certificates = append(m.Certificates, Entry{
+		m.Certificates = append(m.Certificates, lab.Entry{
 			Name: fmt.Sprintf("c%d", i), Role: "pki-client", Subject: "CN=" + v,
-			Files: Files{Key: "certs/" + v + ".key", PFX: "certs/" + v + ".pfx"}, PFXFormat: "modern",
+			Files: lab.Files{Key: "certs/" + v + ".key", PFX: "certs/" + v + ".pfx"}, PFXFormat: "modern",
 		})
 	}
-	m.CAs = []Entry{{Name: "root-ca", IssuerName: "root-ca", Role: "root-ca", Subject: "CN=line1\nline2\r\u2028",
-		Files: Files{DER: "ca/root'ca.cer", Key: "ca/root'ca.key"}}}
+	m.CAs = []lab.Entry{{Name: "root-ca", IssuerName: "root-ca", Role: "root-ca", Subject: "CN=line1\nline2\r\u2028",
+		Files: lab.Files{DER: "ca/root'ca.cer", Key: "ca/root'ca.key"}}}
 	path := filepath.Join(t.TempDir(), ImportScriptFile)
 	if err := os.WriteFile(path, ImportScript(m), 0o644); err != nil {
 		t.Fatal(err)
@@ -489,7 +490,7 @@ func psParseCheck(t *testing.T, paths ...string) {
 // The parse check finds syntax errors, so its passing means something.
 func TestPSParseCheckCatchesErrors(t *testing.T) {
 	node, check := psParser(t)
-	ok := string(ImportScript(&Manifest{Schema: LabSchema}))
+	ok := string(ImportScript(&lab.Manifest{Schema: lab.Schema}))
 	bad := strings.Replace(ok, "function Get-LabPath([string]$Relative) {", "function Get-LabPath([string]$Relative) ", 1)
 	if bad == ok {
 		t.Fatal("Get-LabPath not found in the script")

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmgpki/cmgpki/ca"
 	"github.com/cmgpki/cmgpki/internal/clock"
 	"github.com/cmgpki/cmgpki/internal/pkitest"
+	"github.com/cmgpki/cmgpki/lab"
 )
 
 type result struct {
@@ -64,7 +64,7 @@ func TestLabCreateJSON(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.errOut)
 	}
-	var m ca.Manifest
+	var m lab.Manifest
 	if err := json.Unmarshal([]byte(r.out), &m); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, r.out)
 	}
@@ -181,7 +181,7 @@ func TestCAInitThenIssue(t *testing.T) {
 	if r := runCmd(t, nil, "ca", "init", "--out", dir, "--key-type", "p384"); r.code != ExitOK {
 		t.Fatalf("ca init: %s", r.errOut)
 	}
-	m, err := ca.ReadManifest(dir)
+	m, err := lab.ReadManifest(dir)
 	if err != nil || len(m.CAs) != 3 || len(m.Certificates) != 0 || m.CAs[0].KeyType != "p384" || m.CAs[2].KeyType != "rsa2048" {
 		t.Fatalf("ca init manifest: %+v %v", m, err)
 	}
@@ -190,8 +190,8 @@ func TestCAInitThenIssue(t *testing.T) {
 		t.Fatalf("issue: %s", r.errOut)
 	}
 	var got struct {
-		Schema      string   `json:"schema"`
-		Certificate ca.Entry `json:"certificate"`
+		Schema      string    `json:"schema"`
+		Certificate lab.Entry `json:"certificate"`
 	}
 	if err := json.Unmarshal([]byte(r.out), &got); err != nil || got.Schema != "cmgpki/issue/v1" || got.Certificate.Name != "dp01" {
 		t.Fatalf("issue JSON: %v %s", err, r.out)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cmgpki/cmgpki/ca"
 	"github.com/cmgpki/cmgpki/internal/pkitest"
+	"github.com/cmgpki/cmgpki/lab"
 )
 
 // caInit makes a lab with CAs only (and a generated PFX password).
@@ -209,8 +209,8 @@ func TestPasswordFileEncodings(t *testing.T) {
 // TestFindingsAreShown: lint notices and warnings are printed on stderr and
 // listed in the JSON (issue/v1 "findings", the manifest entry's "findings").
 func TestFindingsAreShown(t *testing.T) {
-	lab := caInit(t)
-	r := runCmd(t, nil, "issue", "mp-https", "--lab", lab, "--name", "dp01", "--cn", "dp01.contoso.com", "--san", "dp01.corp.contoso.com", "--output", "json")
+	labDir := caInit(t)
+	r := runCmd(t, nil, "issue", "mp-https", "--lab", labDir, "--name", "dp01", "--cn", "dp01.contoso.com", "--san", "dp01.corp.contoso.com", "--output", "json")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.errOut)
 	}
@@ -226,7 +226,7 @@ func TestFindingsAreShown(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.out), &got); err != nil || len(got.Findings) != 1 || got.Findings[0].Rule != "w_cn_not_in_san" || got.Findings[0].Status != "warn" {
 		t.Errorf("issue JSON findings: %v %+v\n%s", err, got, r.out)
 	}
-	m, err := ca.ReadManifest(lab)
+	m, err := lab.ReadManifest(labDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestFindingsAreShown(t *testing.T) {
 		t.Errorf("manifest entry findings: %+v", e.Findings)
 	}
 	// No findings: an empty array, never null.
-	r = runCmd(t, nil, "issue", "pki-client", "--lab", lab, "--name", "c1", "--cn", "c1.contoso.com", "--output", "json")
+	r = runCmd(t, nil, "issue", "pki-client", "--lab", labDir, "--name", "c1", "--cn", "c1.contoso.com", "--output", "json")
 	if r.code != ExitOK || !strings.Contains(r.out, `"findings": []`) || strings.Contains(r.errOut, "Warning:") {
 		t.Errorf("issue without findings: exit %d\n%s\n%s", r.code, r.out, r.errOut)
 	}
@@ -247,7 +247,7 @@ func TestFindingsAreShown(t *testing.T) {
 	if !strings.Contains(r.errOut, "Note: cmg-server: n_cmg_wildcard_needs_prefix: ") {
 		t.Errorf("stderr lacks the notice:\n%s", r.errOut)
 	}
-	var lm ca.Manifest
+	var lm lab.Manifest
 	if err := json.Unmarshal([]byte(r.out), &lm); err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestKeyTypeNotes(t *testing.T) {
 	if r.code != ExitOK || strings.Contains(r.errOut, "Note: the wpj-ca") {
 		t.Errorf("help example: exit %d\n%s", r.code, r.errOut)
 	}
-	if m, err := ca.ReadManifest(args[3]); err != nil || len(m.CAs) != 1 || m.CAs[0].KeyType != "p384" {
+	if m, err := lab.ReadManifest(args[3]); err != nil || len(m.CAs) != 1 || m.CAs[0].KeyType != "p384" {
 		t.Errorf("help example made %+v, %v", m, err)
 	}
 

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cmgpki/cmgpki/ca"
+	"github.com/cmgpki/cmgpki/lab"
 	"github.com/cmgpki/cmgpki/lint"
 	"github.com/cmgpki/cmgpki/profiles"
 )
@@ -107,12 +108,12 @@ func runIssue(c *cobra.Command, f *Factory, o *issueOptions) error {
 		}
 		opts.Template = string(b)
 	}
-	lab, err := ca.OpenLab(o.lab, opts.KeyPassword)
+	l, err := ca.OpenLab(o.lab, opts.KeyPassword)
 	if err != nil {
 		return usageErr(fmt.Errorf("--lab: %w", err))
 	}
 	opts.Recorder = recorderFor(f, o.lab)
-	e, err := lab.Issue(c.Context(), ca.CertSpec{Name: o.name, Profile: o.profile, CN: o.cn, SANs: o.sans,
+	e, err := l.Issue(c.Context(), ca.CertSpec{Name: o.name, Profile: o.profile, CN: o.cn, SANs: o.sans,
 		KeyType: o.keyType, Validity: o.validity, PFXFormat: o.pfxFormat}, opts)
 	if err != nil {
 		return withTemplateFile(err, o.template)
@@ -125,9 +126,9 @@ func runIssue(c *cobra.Command, f *Factory, o *issueOptions) error {
 		}
 		return renderJSON(f.IO.Out, map[string]any{"schema": "cmgpki/issue/v1", "certificate": e, "findings": findings})
 	}
-	if err := renderEntries(f, []ca.Entry{*e}); err != nil {
+	if err := renderEntries(f, []lab.Entry{*e}); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Issued %s certificate %s -> %s (expires %s)\n", e.Role, e.Subject, lab.AbsPath(e.Files.Cert), e.NotAfter)
+	fmt.Fprintf(f.IO.ErrOut, "Issued %s certificate %s -> %s (expires %s)\n", e.Role, e.Subject, l.AbsPath(e.Files.Cert), e.NotAfter)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cmgpki/cmgpki/ca"
+	"github.com/cmgpki/cmgpki/lab"
 )
 
 // labFlags are the flags lab create and ca init share.
@@ -249,18 +250,18 @@ The WPJ CA is RSA, as Entra's MS-Organization-Access CA is: with an EC
 	return c
 }
 
-func renderLab(f *Factory, dir string, m *ca.Manifest, output string, full bool) error {
-	for _, e := range append(append([]ca.Entry{}, m.CAs...), m.Certificates...) {
+func renderLab(f *Factory, dir string, m *lab.Manifest, output string, full bool) error {
+	for _, e := range append(append([]lab.Entry{}, m.CAs...), m.Certificates...) {
 		printFindings(f, e.Name, e.Findings)
 	}
 	if output == "json" {
 		return renderJSON(f.IO.Out, m)
 	}
-	if err := renderEntries(f, append(append([]ca.Entry{}, m.CAs...), m.Certificates...)); err != nil {
+	if err := renderEntries(f, append(append([]lab.Entry{}, m.CAs...), m.Certificates...)); err != nil {
 		return err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "Made %d CAs and %d certificates in %s (manifest: %s)\n",
-		len(m.CAs), len(m.Certificates), dir, filepath.Join(dir, ca.ManifestFile))
+		len(m.CAs), len(m.Certificates), dir, filepath.Join(dir, lab.ManifestFile))
 	if m.PFXPasswordFile != "" {
 		f.notef("the PFX password is in %s (0600); private keys are 0600", filepath.Join(dir, m.PFXPasswordFile))
 	}
@@ -272,7 +273,7 @@ func renderLab(f *Factory, dir string, m *ca.Manifest, output string, full bool)
 	return nil
 }
 
-func renderEntries(f *Factory, es []ca.Entry) error {
+func renderEntries(f *Factory, es []lab.Entry) error {
 	var rows [][]string
 	for _, e := range es {
 		file := e.Files.PFX

@@ -14,15 +14,15 @@ import (
 	"github.com/cmgpki/cmgpki/ca"
 	"github.com/cmgpki/cmgpki/crl"
 	"github.com/cmgpki/cmgpki/internal/certio"
-	"github.com/cmgpki/cmgpki/internal/layout"
+	"github.com/cmgpki/cmgpki/lab"
 	"github.com/cmgpki/cmgpki/profiles"
 )
 
 // openLabStore opens the lab's revocation store (creating it on first use)
 // and imports every certificate of the manifest it does not know yet, so a
 // lab made before the store existed, or copied as a fixture, is served too.
-func openLabStore(ctx context.Context, dir string) (*crl.SQLiteStore, *ca.Manifest, error) {
-	m, err := ca.ReadManifest(dir)
+func openLabStore(ctx context.Context, dir string) (*crl.SQLiteStore, *lab.Manifest, error) {
+	m, err := lab.ReadManifest(dir)
 	if err != nil {
 		return nil, nil, usageErr(fmt.Errorf("--lab: %w", err))
 	}
@@ -31,11 +31,11 @@ func openLabStore(ctx context.Context, dir string) (*crl.SQLiteStore, *ca.Manife
 		return nil, nil, err
 	}
 	var recs []crl.Record
-	for _, e := range append(append([]ca.Entry{}, m.CAs...), m.Certificates...) {
+	for _, e := range append(append([]lab.Entry{}, m.CAs...), m.Certificates...) {
 		serial, err := crl.ParseSerial(e.Serial)
 		if err != nil {
 			st.Close()
-			return nil, nil, fmt.Errorf("%s: entry %s: %w", filepath.Join(dir, ca.ManifestFile), e.Name, err)
+			return nil, nil, fmt.Errorf("%s: entry %s: %w", filepath.Join(dir, lab.ManifestFile), e.Name, err)
 		}
 		na, _ := time.Parse(time.RFC3339, e.NotAfter)
 		if e.IssuerName == e.Name {
@@ -59,11 +59,11 @@ func labKnowsSerial(dir, issuer string, serial *big.Int) (bool, error) {
 	if _, err := os.Stat(filepath.Join(dir, crl.StoreFile)); err == nil {
 		return true, nil
 	}
-	m, err := ca.ReadManifest(dir)
+	m, err := lab.ReadManifest(dir)
 	if err != nil {
 		return false, usageErr(fmt.Errorf("--lab: %w", err))
 	}
-	for _, e := range append(append([]ca.Entry{}, m.CAs...), m.Certificates...) {
+	for _, e := range append(append([]lab.Entry{}, m.CAs...), m.Certificates...) {
 		if e.IssuerName == e.Name || (issuer != "" && e.IssuerName != issuer) {
 			continue // a root is not revoked through a CRL of its own
 		}
@@ -97,31 +97,20 @@ func recorderFor(_ *Factory, dir string) ca.Recorder {
 }
 
 // labIssuers loads every CA of the lab as a crl.Issuer, with its delegated
-// OCSP responder when the lab has an ocsp-signer issued by it.
-func labIssuers(dir string, keyPassword []byte) ([]crl.Issuer, *ca.Lab, error) {
-	lab, err := ca.OpenLab(dir, keyPassword)
+// OCSP responder when the lab has an ocsp-signer issued by it (lab.Issuers
+// does the loading; the conversion is one line).
+func labIssuers(dir string, keyPassword []byte) ([]crl.Issuer, *lab.Dir, error) {
+	ld, err := lab.Open(dir)
 	if err != nil {
 		return nil, nil, usageErr(fmt.Errorf("--lab: %w", err))
 	}
-	var out []crl.Issuer
-	for _, e := range lab.Manifest.CAs {
-		a := lab.Authorities[e.Name]
-		iss := crl.Issuer{Name: a.Name, Cert: a.Cert, Signer: a.Signer, CRLURL: layout.For(lab.Manifest.BaseURL, a.Name).CRL}
-		for _, c := range lab.Manifest.Certificates {
-			if c.Role != string(profiles.OCSPSigner) || c.IssuerName != a.Name {
-				continue
-			}
-			cert, err := certio.ReadCertificate(lab.AbsPath(c.Files.Cert))
-			if err != nil {
-				return nil, nil, err
-			}
-			key, err := certio.ReadKey(lab.AbsPath(c.Files.Key), keyPassword)
-			if err != nil {
-				return nil, nil, err
-			}
-			iss.OCSPCert, iss.OCSPSigner = cert, key
-		}
-		out = append(out, iss)
+	lis, err := ld.Issuers(keyPassword)
+	if err != nil {
+		return nil, nil, usageErr(fmt.Errorf("--lab: %w", err))
 	}
-	return out, lab, nil
+	out := make([]crl.Issuer, len(lis))
+	for i, x := range lis {
+		out[i] = crl.Issuer(x)
+	}
+	return out, ld, nil
 }

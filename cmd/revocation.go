@@ -17,9 +17,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ocsp"
 
-	"github.com/cmgpki/cmgpki/ca"
 	"github.com/cmgpki/cmgpki/crl"
 	"github.com/cmgpki/cmgpki/internal/certio"
+	"github.com/cmgpki/cmgpki/lab"
 )
 
 func addRevocationCmds(root *cobra.Command, f *Factory) {
@@ -312,11 +312,11 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	if err != nil {
 		return err
 	}
-	issuers, lab, err := labIssuers(o.lab, kp)
+	issuers, ld, err := labIssuers(o.lab, kp)
 	if err != nil {
 		return err
 	}
-	base, err := url.Parse(lab.Manifest.BaseURL)
+	base, err := url.Parse(ld.Manifest.BaseURL)
 	if err != nil {
 		return fmt.Errorf("%s: base_url: %w", o.lab, err)
 	}
@@ -329,11 +329,11 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 		if base.Port() == "" {
 			listen += ":80"
 		}
-		from = "lab base URL " + lab.Manifest.BaseURL
+		from = "lab base URL " + ld.Manifest.BaseURL
 	}
 	if err := checkListenAddr(listen); err != nil {
 		if o.listen == "" {
-			return usageErr(fmt.Errorf("%s: %s: %w (give --listen)", filepath.Join(o.lab, ca.ManifestFile), from, err))
+			return usageErr(fmt.Errorf("%s: %s: %w (give --listen)", filepath.Join(o.lab, lab.ManifestFile), from, err))
 		}
 		return usageErr(fmt.Errorf("--listen %q: %w", o.listen, err))
 	}
@@ -376,13 +376,13 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	debug.SetGCPercent(400)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
-	fmt.Fprintf(f.IO.ErrOut, "Serving lab %s on http://%s (certificates point at %s); Ctrl-C stops\n", o.lab, ln.Addr(), lab.Manifest.BaseURL)
+	fmt.Fprintf(f.IO.ErrOut, "Serving lab %s on http://%s (certificates point at %s); Ctrl-C stops\n", o.lab, ln.Addr(), ld.Manifest.BaseURL)
 	basePort := base.Port()
 	if basePort == "" {
 		basePort = "80"
 	}
 	if _, port, _ := net.SplitHostPort(ln.Addr().String()); port != basePort {
-		fmt.Fprintf(f.IO.ErrOut, "Warning: the certificates' URLs point at %s, but this server listens on port %s; clients reach it only through a forward\n", lab.Manifest.BaseURL, port)
+		fmt.Fprintf(f.IO.ErrOut, "Warning: the certificates' URLs point at %s, but this server listens on port %s; clients reach it only through a forward\n", ld.Manifest.BaseURL, port)
 	}
 	go func() {
 		start := time.Now()

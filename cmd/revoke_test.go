@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cmgpki/cmgpki/ca"
+	"github.com/cmgpki/cmgpki/lab"
 )
 
 func TestRevokeCommands(t *testing.T) {
@@ -15,7 +15,7 @@ func TestRevokeCommands(t *testing.T) {
 	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--devices", "0"); r.code != 0 {
 		t.Fatal(r.errOut)
 	}
-	m, _ := ca.ReadManifest(dir)
+	m, _ := lab.ReadManifest(dir)
 	client, _ := m.Find("client01")
 	certFile := filepath.Join(dir, client.Files.Cert)
 
@@ -124,10 +124,10 @@ func TestStoreImportAndRecord(t *testing.T) {
 		t.Fatal(r.errOut)
 	}
 	// Remove c9 from the manifest: only the recorder can have told the store.
-	m, _ := ca.ReadManifest(dir)
+	m, _ := lab.ReadManifest(dir)
 	c9, _ := m.Find("c9")
 	m.Certificates = m.Certificates[:len(m.Certificates)-1]
-	ca.WriteManifest(dir, m)
+	lab.WriteManifest(dir, m)
 	if r := runCmd(t, nil, "revoke", "--lab", dir, "--serial", c9.Serial); r.code != 0 {
 		t.Errorf("a certificate issued into a lab with a store was not recorded: %s", r.errOut)
 	}

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cmgpki/cmgpki/ca"
 	"github.com/cmgpki/cmgpki/crl"
 	"github.com/cmgpki/cmgpki/internal/clock"
 	"github.com/cmgpki/cmgpki/internal/pkitest"
+	"github.com/cmgpki/cmgpki/lab"
 )
 
 // TestForceNeverDestroysWhatItDidNotMake is the data-loss case of issue 6:
@@ -56,7 +56,7 @@ func TestForceNeverDestroysWhatItDidNotMake(t *testing.T) {
 	if b, err := os.ReadFile(mainGo); err != nil || string(b) != "x\n" {
 		t.Errorf("the unrelated file did not survive: %v", err)
 	}
-	if _, err := ca.ReadManifest(mylab); err != nil {
+	if _, err := lab.ReadManifest(mylab); err != nil {
 		t.Errorf("the nested lab's manifest did not survive: %v", err)
 	}
 	left, _ := filepath.Glob(filepath.Join(filepath.Dir(p), ".cmgpki-lab-*"))
@@ -150,7 +150,7 @@ func TestForceReplacesAKeylessLab(t *testing.T) {
 	if r := runCmd(t, nil, "crl", "--lab", dir); r.code != ExitOK {
 		t.Fatalf("crl: %s", r.errOut)
 	}
-	old, _ := ca.ReadManifest(dir)
+	old, _ := lab.ReadManifest(dir)
 	keys, _ := filepath.Glob(filepath.Join(dir, "ca", "*.key"))
 	for _, k := range keys {
 		os.Remove(k)
@@ -158,7 +158,7 @@ func TestForceReplacesAKeylessLab(t *testing.T) {
 	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--force", "--devices", "0"); r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.errOut)
 	}
-	m, err := ca.ReadManifest(dir)
+	m, err := lab.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestRevokeUnknownSerialCreatesNoStore(t *testing.T) {
 	if r := runCmd(t, nil, "ca", "init", "--out", dir); r.code != ExitOK {
 		t.Fatalf("ca init: %s", r.errOut)
 	}
-	m, _ := ca.ReadManifest(dir)
+	m, _ := lab.ReadManifest(dir)
 	for _, args := range [][]string{
 		{"revoke", "--lab", dir, "--serial", "abcdef"},
 		{"unrevoke", "--lab", dir, "--serial", "abcdef"},
@@ -365,7 +365,7 @@ func TestCRLWhileServeRuns(t *testing.T) {
 		t.Fatalf("crl: %s", r.errOut)
 	}
 	agree("after cmgpki crl", "2")
-	m, _ := ca.ReadManifest(dir)
+	m, _ := lab.ReadManifest(dir)
 	e, _ := m.Find("client01")
 	if r := runCmd(t, nil, "revoke", "--lab", dir, "--serial", e.Serial); r.code != ExitOK {
 		t.Fatalf("revoke: %s", r.errOut)

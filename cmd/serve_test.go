@@ -21,8 +21,8 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
-	"github.com/cmgpki/cmgpki/ca"
 	"github.com/cmgpki/cmgpki/internal/pkitest"
+	"github.com/cmgpki/cmgpki/lab"
 )
 
 // cmgpkiProcess starts cmgpki args as a separate process.
@@ -216,7 +216,7 @@ func TestKillDuringLoadLosesNoRevocation(t *testing.T) {
 	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--base-url", "http://"+addr, "--clients", fmt.Sprint(n), "--devices", "0"); r.code != 0 {
 		t.Fatal(r.errOut)
 	}
-	m, _ := ca.ReadManifest(dir)
+	m, _ := lab.ReadManifest(dir)
 	start := func() *exec.Cmd {
 		srv, _ := cmgpkiProcess(t, "serve", "--lab", dir, "--poll", "200ms")
 		waitHealthy(t, addr)

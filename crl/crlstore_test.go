@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ocsp"
+
+	"github.com/cmgpki/cmgpki/internal/derutil"
 )
 
 // TestStoredCRLContract: the store keeps the latest CRL of each issuer and
@@ -130,14 +132,14 @@ func TestUpdatersAgreeThroughTheStore(t *testing.T) {
 		}
 		served, _ := h.CRL("issuing-ca")
 		der, _ := os.ReadFile(filepath.Join(fx.lab.Dir, "crl", "issuing-ca.crl"))
-		onDisk, _ := crlNumber(der)
+		onDisk, _ := derutil.CRLNumber(der)
 		resp, err := http.Get(srv.URL + "/crl/issuing-ca.crl")
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		got, _ := crlNumber(body)
+		got, _ := derutil.CRLNumber(body)
 		stored, _, _ := serveStore.LatestCRL(ctx, "issuing-ca", nil)
 		if served.Number.Int64() != want || onDisk.Int64() != want || got.Int64() != want || stored.Number.Int64() != want {
 			t.Errorf("served %v, GET %v, on disk %v, stored %v; want all %d", served.Number, got, onDisk, stored.Number, want)
@@ -201,7 +203,7 @@ func TestUpdaterLosesTheRaceServesTheWinner(t *testing.T) {
 	}
 	served, _ := h.CRL("issuing-ca")
 	der, _ := os.ReadFile(filepath.Join(pub, "issuing-ca.crl"))
-	onDisk, _ := crlNumber(der)
+	onDisk, _ := derutil.CRLNumber(der)
 	stored, _, _ := st.LatestCRL(ctx, "issuing-ca", nil)
 	if served.Number.Cmp(onDisk) != 0 || stored.Number.Cmp(onDisk) != 0 || onDisk.Int64() != 2 {
 		t.Errorf("served %v, on disk %v, stored %v; want all 2", served.Number, onDisk, stored.Number)

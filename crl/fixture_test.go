@@ -10,16 +10,16 @@ import (
 	"time"
 
 	"github.com/cmgpki/cmgpki/ca"
-	"github.com/cmgpki/cmgpki/internal/certio"
 	"github.com/cmgpki/cmgpki/internal/clock"
 	"github.com/cmgpki/cmgpki/internal/labtest"
-	"github.com/cmgpki/cmgpki/internal/layout"
 	"github.com/cmgpki/cmgpki/internal/pkitest"
+	"github.com/cmgpki/cmgpki/lab"
 )
 
 // fixture is a real lab with its certificates recorded in a store.
 type fixture struct {
 	lab     *ca.Lab
+	dir     *lab.Dir // the same lab, read through the lab contract
 	store   Store
 	issuers []Issuer
 	clk     *clock.Fake
@@ -27,10 +27,14 @@ type fixture struct {
 
 func newFixture(t testing.TB, base string, store Store, spec *ca.LabSpec) *fixture {
 	t.Helper()
-	lab := labtest.Lab(t, base, spec)
-	fx := &fixture{lab: lab, store: store, clk: clock.NewFake(pkitest.At)}
+	l := labtest.Lab(t, base, spec)
+	ld, err := lab.Open(l.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := &fixture{lab: l, dir: ld, store: store, clk: clock.NewFake(pkitest.At)}
 	ctx := context.Background()
-	for _, e := range append(append([]ca.Entry{}, lab.Manifest.CAs...), lab.Manifest.Certificates...) {
+	for _, e := range ld.Manifest.All() {
 		if e.IssuerName == e.Name {
 			continue
 		}
@@ -40,20 +44,19 @@ func newFixture(t testing.TB, base string, store Store, spec *ca.LabSpec) *fixtu
 			t.Fatal(err)
 		}
 	}
-	for _, e := range lab.Manifest.CAs {
-		a := lab.Authorities[e.Name]
-		fx.issuers = append(fx.issuers, Issuer{Name: a.Name, Cert: a.Cert, Signer: a.Signer, CRLURL: layout.For(lab.Manifest.BaseURL, a.Name).CRL})
+	lis, err := ld.Issuers(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range lis {
+		fx.issuers = append(fx.issuers, Issuer(x))
 	}
 	return fx
 }
 
 func (fx *fixture) cert(t testing.TB, name string) *x509.Certificate {
 	t.Helper()
-	e, ok := fx.lab.Manifest.Find(name)
-	if !ok {
-		t.Fatalf("no %s in the lab", name)
-	}
-	c, err := certio.ReadCertificate(fx.lab.AbsPath(e.Files.Cert))
+	c, err := fx.dir.Certificate(name)
 	if err != nil {
 		t.Fatal(err)
 	}

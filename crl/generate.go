@@ -5,9 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -17,10 +15,9 @@ import (
 
 	"github.com/smallstep/certificates/cas/apiv1"
 	"github.com/smallstep/certificates/cas/softcas"
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/cmgpki/cmgpki/internal/certio"
+	"github.com/cmgpki/cmgpki/internal/derutil"
 )
 
 // Issuer is a CA whose revocation data is published.
@@ -54,43 +51,6 @@ type CRL struct {
 // DefaultCRLValidity is nextUpdate - thisUpdate unless configured.
 const DefaultCRLValidity = 7 * 24 * time.Hour
 
-var oidIDP = asn1.ObjectIdentifier{2, 5, 29, 28}
-
-// idpExtension encodes a critical IssuingDistributionPoint holding only
-// distributionPoint fullName = url (RFC 5280 5.2.5). crypto/x509 has no
-// support for it. No onlyContainsUserCerts: it breaks OpenSSL scope matching
-// for CRLs that also cover CA certificates (step-ca #2250).
-func idpExtension(url string) (pkix.Extension, error) {
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) { // distributionPoint
-			b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) { // fullName
-				b.AddASN1(cbasn1.Tag(6).ContextSpecific(), func(b *cryptobyte.Builder) { // uniformResourceIdentifier
-					b.AddBytes([]byte(url))
-				})
-			})
-		})
-	})
-	v, err := b.Bytes()
-	if err != nil {
-		return pkix.Extension{}, err
-	}
-	return pkix.Extension{Id: oidIDP, Critical: true, Value: v}, nil
-}
-
-// idpURL extracts the fullName URI of an IDP extension value.
-func idpURL(v []byte) (string, error) {
-	s := cryptobyte.String(v)
-	var seq, dp, full, uri cryptobyte.String
-	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) ||
-		!seq.ReadASN1(&dp, cbasn1.Tag(0).ContextSpecific().Constructed()) ||
-		!dp.ReadASN1(&full, cbasn1.Tag(0).ContextSpecific().Constructed()) ||
-		!full.ReadASN1(&uri, cbasn1.Tag(6).ContextSpecific()) {
-		return "", errors.New("IssuingDistributionPoint has no fullName URI")
-	}
-	return string(uri), nil
-}
-
 // Generate makes and checks the CRL of iss from the store's revoked entries
 // as of now: entries sorted by serial (consumers such as OpenSSL look up
 // sorted CRLs faster, and output is deterministic), a CRL number from the
@@ -118,7 +78,7 @@ func build(iss Issuer, recs []Record, number *big.Int, now time.Time, validity t
 	for i, r := range recs {
 		entries[i] = x509.RevocationListEntry{SerialNumber: r.Serial, RevocationTime: r.RevokedAt, ReasonCode: r.Reason}
 	}
-	idp, err := idpExtension(iss.CRLURL)
+	idp, err := derutil.IDPExtension(iss.CRLURL)
 	if err != nil {
 		return nil, fmt.Errorf("crl: %s: encoding IDP: %w", iss.Name, err)
 	}
@@ -166,8 +126,8 @@ func Check(der []byte, iss Issuer, prev *big.Int) error {
 	}
 	found := false
 	for _, e := range rl.Extensions {
-		if e.Id.Equal(oidIDP) {
-			u, err := idpURL(e.Value)
+		if e.Id.Equal(derutil.OIDIssuingDistributionPoint) {
+			u, err := derutil.IDPURL(e.Value)
 			if err != nil {
 				return fmt.Errorf("crl: %s: %w", iss.Name, err)
 			}
@@ -198,7 +158,7 @@ func Publish(dir string, c *CRL, iss Issuer) (string, error) {
 	path := filepath.Join(dir, iss.Name+".crl")
 	var prev *big.Int
 	if old, err := os.ReadFile(path); err == nil {
-		prev, _ = crlNumber(old) // an unreadable old file is replaced
+		prev, _ = derutil.CRLNumber(old) // an unreadable old file is replaced
 	}
 	if !c.checked {
 		if err := Check(c.DER, iss, prev); err != nil {
@@ -216,56 +176,4 @@ func Publish(dir string, c *CRL, iss Issuer) (string, error) {
 	}
 	c.File = path
 	return path, nil
-}
-
-var oidCRLNumber = asn1.ObjectIdentifier{2, 5, 29, 20}
-
-// crlNumber reads only the cRLNumber of a DER CRL, skipping the entries, so
-// checking the previously published number costs nothing for large CRLs.
-func crlNumber(der []byte) (*big.Int, error) {
-	in := cryptobyte.String(der)
-	var certList, tbs cryptobyte.String
-	if !in.ReadASN1(&certList, cbasn1.SEQUENCE) || !certList.ReadASN1(&tbs, cbasn1.SEQUENCE) {
-		return nil, errors.New("not a CRL")
-	}
-	if tbs.PeekASN1Tag(cbasn1.INTEGER) && !tbs.SkipASN1(cbasn1.INTEGER) { // version
-		return nil, errors.New("bad version")
-	}
-	for _, tag := range []cbasn1.Tag{cbasn1.SEQUENCE, cbasn1.SEQUENCE} { // signature, issuer
-		if !tbs.SkipASN1(tag) {
-			return nil, errors.New("bad CRL header")
-		}
-	}
-	for i := 0; i < 2; i++ { // thisUpdate, optional nextUpdate
-		if tbs.PeekASN1Tag(cbasn1.UTCTime) {
-			tbs.SkipASN1(cbasn1.UTCTime)
-		} else if tbs.PeekASN1Tag(cbasn1.GeneralizedTime) {
-			tbs.SkipASN1(cbasn1.GeneralizedTime)
-		}
-	}
-	if tbs.PeekASN1Tag(cbasn1.SEQUENCE) && !tbs.SkipASN1(cbasn1.SEQUENCE) { // revokedCertificates
-		return nil, errors.New("bad revoked list")
-	}
-	var exts, list cryptobyte.String
-	if !tbs.ReadASN1(&exts, cbasn1.Tag(0).ContextSpecific().Constructed()) || !exts.ReadASN1(&list, cbasn1.SEQUENCE) {
-		return nil, errors.New("CRL has no extensions")
-	}
-	for !list.Empty() {
-		var ext cryptobyte.String
-		var oid asn1.ObjectIdentifier
-		if !list.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) {
-			return nil, errors.New("bad extension")
-		}
-		if !oid.Equal(oidCRLNumber) {
-			continue
-		}
-		ext.SkipOptionalASN1(cbasn1.BOOLEAN)
-		var val cryptobyte.String
-		n := new(big.Int)
-		if !ext.ReadASN1(&val, cbasn1.OCTET_STRING) || !val.ReadASN1Integer(n) {
-			return nil, errors.New("bad cRLNumber")
-		}
-		return n, nil
-	}
-	return nil, errors.New("CRL has no cRLNumber")
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/cmgpki/cmgpki/internal/derutil"
 	"github.com/cmgpki/cmgpki/internal/pkitest"
 )
 
@@ -213,12 +214,12 @@ func TestCRLNumberPartialParse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := crlNumber(c.DER)
+		n, err := derutil.CRLNumber(c.DER)
 		if err != nil || n.Cmp(c.Number) != 0 {
 			t.Errorf("crlNumber = %v, %v; want %v", n, err, c.Number)
 		}
 	}
-	if _, err := crlNumber([]byte("junk")); err == nil {
+	if _, err := derutil.CRLNumber([]byte("junk")); err == nil {
 		t.Error("crlNumber accepted junk")
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/cmgpki/cmgpki/internal/clock"
+	"github.com/cmgpki/cmgpki/internal/derutil"
 	"github.com/cmgpki/cmgpki/internal/layout"
 )
 
@@ -550,7 +551,7 @@ func (u *Updater) publish(c *CRL, iss Issuer) error {
 	}
 	path := filepath.Join(u.PublishDir, iss.Name+".crl")
 	if old, err := os.ReadFile(path); err == nil {
-		if n, err := crlNumber(old); err == nil && n.Cmp(c.Number) == 0 && bytes.Equal(old, c.DER) {
+		if n, err := derutil.CRLNumber(old); err == nil && n.Cmp(c.Number) == 0 && bytes.Equal(old, c.DER) {
 			c.File = path
 			return nil
 		}

@@ -14,14 +14,44 @@ type Meta struct {
 	Description string   `json:"description"` // one sentence, what must hold
 	Citation    Citation `json:"citation"`    // the statement enforced
 	Roles       []string `json:"roles,omitempty"`
-	Fix         string   `json:"fix"`                 // one line: what to do about a failure
-	WinError    string   `json:"win_error,omitempty"` // the Windows error a client would log, where one applies
+	Fix         string   `json:"fix"`                // one line: what to do about any certificate that fails
+	WinError    WinError `json:"win_error,omitzero"` // the Windows error a client would log, where one applies
+	// Effective bounds the ConfigMgr versions the requirement holds for;
+	// the zero value is always.
+	Effective Effective `json:"effective,omitzero"`
+}
+
+// Effective is the range of Configuration Manager current-branch versions
+// (YYMM, such as 2107) a requirement holds for: Since inclusive, Until
+// exclusive, 0 meaning unbounded. Microsoft changes CMG requirements with a
+// site version, not with a certificate's issuance date, so effectiveness is
+// judged against Env.CMVersion rather than the certificate's notBefore.
+type Effective struct {
+	Since int `json:"since,omitempty"`
+	Until int `json:"until,omitempty"`
+}
+
+// Always is the Effective of a requirement that holds for every version.
+var Always = Effective{}
+
+// Includes reports whether a site of version v (0: the latest) is bound by
+// the requirement.
+func (e Effective) Includes(v int) bool {
+	if v == 0 {
+		return e.Until == 0
+	}
+	return v >= e.Since && (e.Until == 0 || v < e.Until)
 }
 
 // Env is what a run is evaluated against.
 type Env struct {
-	// At is the evaluation time. Zero means "now", filled in by cmd.
+	// At is the evaluation time: validity rules compare against it. Zero
+	// means "now", filled in by cmd; nothing below cmd reads the clock.
 	At time.Time
+	// CMVersion is the ConfigMgr site version (YYMM, such as 2107) the
+	// certificates are judged for; 0 means the latest. A rule whose
+	// Meta.Effective excludes it is NE.
+	CMVersion int
 }
 
 // Result is the outcome of one rule on one subject.
@@ -31,7 +61,7 @@ type Result struct {
 	Details  string   `json:"details,omitempty"` // observed value and expected one
 	Citation Citation `json:"citation"`
 	Fix      string   `json:"fix,omitempty"`
-	WinError string   `json:"win_error,omitempty"`
+	WinError WinError `json:"win_error,omitzero"`
 }
 
 // Outcome is what a check returns: a status and details. A zero Citation
@@ -41,6 +71,10 @@ type Outcome struct {
 	Status   Status
 	Details  string
 	Citation Citation
+	// Unconfirmed marks a failure against a requirement Microsoft does not
+	// state (UNCONFIRMED in the profile): the registry caps it at Warn
+	// whatever the rule's prefix.
+	Unconfirmed bool
 }
 
 // PassOutcome is the common successful outcome.
@@ -173,6 +207,10 @@ func (r *Registry[T]) runOne(x Rule[T], s T, env Env) (res Result) {
 			res.Details = fmt.Sprintf("rule %s panicked: %v", m.Name, p)
 		}
 	}()
+	if !m.Effective.Includes(env.CMVersion) {
+		res.Status = NE
+		return res
+	}
 	if x.Applies != nil && !x.Applies(s) {
 		res.Status = NA
 		return res
@@ -184,6 +222,10 @@ func (r *Registry[T]) runOne(x Rule[T], s T, env Env) (res Result) {
 	}
 	if lvl, _ := levelOf(m.Name); res.Status > Pass && res.Status < Fatal && res.Status != lvl {
 		res.Status = lvl
+	}
+	if o.Unconfirmed && res.Status > Warn && res.Status < Fatal {
+		res.Status = Warn
+		res.Details += " (the requirement is UNCONFIRMED, so this is a warning)"
 	}
 	if res.Status > Pass {
 		res.Fix, res.WinError = m.Fix, m.WinError

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -96,4 +97,65 @@ func KeyTypeOf(pub crypto.PublicKey) (KeyType, error) {
 		return "", fmt.Errorf("ECDSA %s key", k.Curve.Params().Name)
 	}
 	return "", fmt.Errorf("%T key", pub)
+}
+
+// DescribeKey renders a public key as "RSA 2048", "ECDSA P-521" or its Go
+// type.
+func DescribeKey(pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	}
+	return fmt.Sprintf("%T", pub)
+}
+
+func (k KeySpec) acceptsRSA(bits int) bool {
+	if k.RSASizes != nil {
+		return slices.Contains(k.RSASizes, bits)
+	}
+	return k.RSAMin > 0 && bits >= k.RSAMin
+}
+
+// Accepts reports whether the requirement accepts the public key pub.
+func (k KeySpec) Accepts(pub crypto.PublicKey) bool {
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+		return k.acceptsRSA(p.N.BitLen())
+	case *ecdsa.PublicKey:
+		return slices.Contains(k.Curves, p.Curve.Params().Name)
+	}
+	return false
+}
+
+// AcceptsType reports whether the requirement accepts keys of type t.
+func (k KeySpec) AcceptsType(t KeyType) bool {
+	if t.IsRSA() {
+		return k.acceptsRSA(t.RSABits())
+	}
+	return t.Curve() != "" && slices.Contains(k.Curves, t.Curve())
+}
+
+// String renders the accepted keys: "RSA 2048 or 4096", "RSA >= 2048;
+// ECDSA P-256, P-384, P-521".
+func (k KeySpec) String() string {
+	var parts []string
+	switch {
+	case k.RSASizes != nil:
+		s := make([]string, len(k.RSASizes))
+		for i, b := range k.RSASizes {
+			s[i] = fmt.Sprint(b)
+		}
+		parts = append(parts, "RSA "+strings.Join(s, " or "))
+	case k.RSAMin > 0:
+		parts = append(parts, fmt.Sprintf("RSA >= %d", k.RSAMin))
+	}
+	if len(k.Curves) > 0 {
+		parts = append(parts, "ECDSA "+strings.Join(k.Curves, ", "))
+	}
+	if len(parts) == 0 {
+		return "(none)"
+	}
+	return strings.Join(parts, "; ")
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/cmgpki/cmgpki/lint"
 )
@@ -42,13 +41,42 @@ func (n NameRule) String() string {
 	return [...]string{"CN only, no SAN", "CN = FQDN, FQDNs in SAN dNSName", "CN = device GUID, no SAN", "CN required"}[n]
 }
 
-// Spec pairs a requirement with the statement it comes from.
-type Spec struct {
-	Cite lint.Citation `json:"citation"`
-	Note string        `json:"note,omitempty"` // UNCONFIRMED judgements are said here
+// Confidence says how firmly a requirement is stated.
+type Confidence int
+
+// The confidences.
+const (
+	// Confirmed: a cited Microsoft (or RFC) statement says so.
+	Confirmed Confidence = iota
+	// Unconfirmed: Microsoft does not state it; it is inferred (from a
+	// template default, an example or field reports). A failure against it
+	// is at most a warning.
+	Unconfirmed
+)
+
+func (c Confidence) String() string {
+	if c == Unconfirmed {
+		return "UNCONFIRMED"
+	}
+	return "confirmed"
 }
 
-// KeyUsageSpec is the Key Usage a role needs.
+// MarshalText writes "confirmed" or "UNCONFIRMED".
+func (c Confidence) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// Spec pairs a requirement with the statement it comes from and how firmly
+// that statement makes it.
+type Spec struct {
+	Cite       lint.Citation `json:"citation"`
+	Confidence Confidence    `json:"confidence"`
+	Note       string        `json:"note,omitempty"` // why it is UNCONFIRMED, or what else to know
+}
+
+// Unconfirmed reports whether the requirement is UNCONFIRMED.
+func (s Spec) Unconfirmed() bool { return s.Confidence == Unconfirmed }
+
+// KeyUsageSpec is the Key Usage a role's requirement cites. Bits an issuer
+// adds beyond it are allowed.
 type KeyUsageSpec struct {
 	Spec
 	Required x509.KeyUsage // bits that must be set; 0 with Omit means no extension
@@ -62,11 +90,14 @@ type EKUSpec struct {
 	Critical bool // WPJ device certificates mark EKU critical
 }
 
-// KeySpec is the key algorithms a role accepts.
+// KeySpec is the public keys Windows and ConfigMgr accept for a role: what
+// the citation allows, not what cmgpki can generate (ca's recipe decides
+// that, within this).
 type KeySpec struct {
 	Spec
-	Allowed []KeyType
-	Default KeyType
+	RSASizes []int    // accepted RSA modulus sizes; nil: any size of at least RSAMin
+	RSAMin   int      // with RSASizes nil, the smallest accepted RSA modulus; 0: no RSA
+	Curves   []string // accepted ECDSA curves ("P-256", "P-384", "P-521"); nil: no ECDSA
 }
 
 // NameSpec is what the subject and SAN must hold.
@@ -77,18 +108,13 @@ type NameSpec struct {
 	MinDNSNames   int  // at least this many SAN dNSNames
 }
 
-// ValiditySpec is the default lifetime.
-type ValiditySpec struct {
-	Spec
-	Default time.Duration
-}
-
-// RevocationSpec says which revocation pointers issuance bakes in.
+// RevocationSpec says whether clients check the revocation of a role's
+// certificates in the usual ConfigMgr scenario. Which pointers a
+// certificate carries is its CA's choice (ca's recipe for cmgpki's own);
+// a checked role without any is a warning, never an error.
 type RevocationSpec struct {
 	Spec
-	CDP  bool // CRL distribution point of the issuer
-	AIA  bool // caIssuers URL of the issuer certificate
-	OCSP bool // OCSP responder URL
+	Checked bool
 }
 
 // ExtensionSpec is a custom extension a role carries.
@@ -99,55 +125,58 @@ type ExtensionSpec struct {
 	Cite     lint.Citation
 }
 
-// PFXSpec says whether a role's certificate goes out as a PFX and how.
-type PFXSpec struct {
-	Spec
-	Needed        bool
-	DefaultFormat string // "legacy" (3DES/SHA-1) or "modern" (AES-256/SHA-256)
-}
-
-// Profile is what one role's certificate must be.
+// Profile is a role's requirement: what Windows and ConfigMgr demand of any
+// certificate in that role, whoever issued it, each part with its citation
+// and confidence. What cmgpki chooses to issue (validity, revocation
+// pointers, PFX format, default key, extra key usage bits) is not here: it
+// is the issuance recipe of package ca.
 type Profile struct {
 	Role     Role
 	Summary  string
 	Template string // the AD CS template it corresponds to
 	IsCA     bool
-	// MaxPathLen of a CA; -1 means unlimited. Ignored for end entities.
-	MaxPathLen int
-	KeyUsage   KeyUsageSpec
-	EKU        EKUSpec
-	Keys       KeySpec
-	Names      NameSpec
-	Validity   ValiditySpec
+	KeyUsage KeyUsageSpec
+	EKU      EKUSpec
+	Keys     KeySpec
+	Names    NameSpec
+	// Revocation says whether the role is revocation-checked.
 	Revocation RevocationSpec
+	// Extensions the role's certificates carry (WPJ device identity,
+	// id-pkix-ocsp-nocheck), checked by their rules.
 	Extensions []ExtensionSpec
-	// OmitKeyIDs leaves out SKID and AKI, as real WPJ device certificates do.
-	OmitKeyIDs bool
-	PFX        PFXSpec
 }
 
-// AllowsKey reports whether the profile accepts key type k.
-func (p *Profile) AllowsKey(k KeyType) bool { return slices.Contains(p.Keys.Allowed, k) }
+// AllowsKey reports whether the requirement accepts a key of type k.
+func (p *Profile) AllowsKey(k KeyType) bool { return p.Keys.AcceptsType(k) }
+
+// AllowedKeyTypes lists the key types cmgpki can generate that the
+// requirement accepts.
+func (p *Profile) AllowedKeyTypes() []KeyType {
+	var out []KeyType
+	for _, k := range KeyTypes {
+		if p.AllowsKey(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
 
 // CheckKeyType returns an error naming the role and the allowed types when k
 // is not allowed.
 func (p *Profile) CheckKeyType(k KeyType) error {
 	if !p.AllowsKey(k) {
 		return fmt.Errorf("profile %s does not allow key type %s (allowed: %s; %s)",
-			p.Role, k, JoinKeyTypes(p.Keys.Allowed), p.Keys.Cite)
+			p.Role, k, JoinKeyTypes(p.AllowedKeyTypes()), p.Keys.Cite)
 	}
 	return nil
 }
 
-// Apply sets on tpl what the profile decides: basic constraints, key usage
-// and extended key usage. Names, keys, validity and URLs are the caller's.
+// Apply sets on tpl what the requirement decides: basic constraints (cA),
+// the required key usage bits and the extended key usage. Names, keys,
+// validity, path length, extra key usage bits and URLs are the issuer's.
 func (p *Profile) Apply(tpl *x509.Certificate) error {
 	tpl.BasicConstraintsValid = true
 	tpl.IsCA = p.IsCA
-	if p.IsCA {
-		tpl.MaxPathLen = p.MaxPathLen
-		tpl.MaxPathLenZero = p.MaxPathLen == 0
-	}
 	tpl.KeyUsage = p.KeyUsage.Required
 	if p.EKU.Critical {
 		// crypto/x509 always writes EKU non-critical; an EKU in
@@ -170,8 +199,8 @@ func define(p *Profile) {
 	if _, dup := registry[p.Role]; dup {
 		panic("profiles: duplicate role " + string(p.Role))
 	}
-	if !p.AllowsKey(p.Keys.Default) {
-		panic("profiles: default key type not allowed for " + string(p.Role))
+	if len(p.AllowedKeyTypes()) == 0 {
+		panic("profiles: no generatable key type allowed for " + string(p.Role))
 	}
 	registry[p.Role] = p
 }

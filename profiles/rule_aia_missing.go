@@ -15,10 +15,10 @@ func init() {
 			Name:        "w_aia_missing",
 			Description: "certificates issued by an intermediate should carry an http:// AIA caIssuers URL",
 			Citation:    lint.Cite(lint.SrcRFC5280, "4.2.2.1 Authority Information Access"),
-			Fix:         "reissue with --base-url so the AIA points at the published CA certificate",
-			WinError:    "CERT_E_UNTRUSTEDROOT 0x800B0109 (FLAG_INVALID_CA) when the intermediate is missing",
+			Fix:         "ask your CA for a certificate whose AIA caIssuers URL points at the published issuing CA certificate (http://)",
+			WinError:    lint.UntrustedRoot, // when the intermediate is missing
 		},
-		Applies: func(s Subject) bool { return s.Profile.Revocation.AIA },
+		Applies: func(s Subject) bool { return s.Profile.Revocation.Checked },
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			for _, u := range s.Cert.IssuingCertificateURL {
 				if strings.HasPrefix(strings.ToLower(u), "http://") {

@@ -11,8 +11,8 @@ func init() {
 			Name:        "e_basic_constraints_mismatch",
 			Description: "basicConstraints must be present with cA=TRUE on CA roles and cA=FALSE on end entities",
 			Citation:    lint.Cite(lint.SrcRFC5280, "4.2.1.9 Basic Constraints"),
-			Fix:         "reissue with basicConstraints matching the role",
-			WinError:    "CERT_E_ROLE 0x800B0103",
+			Fix:         "ask your CA for a certificate with basicConstraints matching the role (cA=TRUE only on CAs)",
+			WinError:    lint.Role,
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			c := s.Cert

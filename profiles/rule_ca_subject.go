@@ -12,7 +12,7 @@ func init() {
 			Description: "a CA certificate must have a non-empty subject",
 			Citation:    lint.Cite(lint.SrcRFC5280, "4.1.2.6 Subject"),
 			Roles:       rolesOf(caRoles...),
-			Fix:         "reissue the CA with a distinguishing subject (CN at least)",
+			Fix:         "the CA certificate needs a distinguishing subject (CN at least): ask its owner to reissue it",
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			if len(s.Cert.RawSubject) <= 2 || len(s.Cert.Subject.Names) == 0 {

@@ -6,27 +6,32 @@ import (
 	"github.com/cmgpki/cmgpki/lint"
 )
 
-// The CRL distribution point is baked into a certificate at issue time, and a
-// client that cannot locate the CRL behaves as if every certificate in the
-// chain were revoked ([PLANCERT]); IIS always checks client certificates.
-// So every role that is revocation-checked needs an http CDP.
+// ConfigMgr clients check the CRL of site systems by default and IIS always
+// checks client certificates; a client that cannot locate revocation data
+// treats the chain as revoked ([PLANCERT]). Windows reads revocation data
+// from an http CRL distribution point or, first, an OCSP URL in the AIA
+// ([REVOKE]). Which pointers a certificate carries is its CA's choice: a CA
+// may publish no CDP on purpose (OCSP only, or a deployment where
+// revocation checking is off), so a certificate without any is a warning
+// for the revocation-checking scenario, never an error.
 func init() {
 	certRules.Register(lint.Rule[Subject]{
 		Meta: lint.Meta{
-			Name:        "e_cdp_missing",
-			Description: "revocation-checked roles must carry an http:// CRL distribution point",
-			Citation:    citeCDPBakedIn,
-			Fix:         "reissue with --base-url pointing at a host clients can reach over plain HTTP",
-			WinError:    "CRYPT_E_NO_REVOCATION_CHECK 0x80092012 / CRYPT_E_REVOCATION_OFFLINE 0x80092013",
+			Name:        "w_cdp_missing",
+			Description: "a revocation-checked role should carry an http:// CRL distribution point or OCSP URL",
+			Citation:    CitePlanCertRevocation,
+			Fix:         "ask your CA for a certificate with an http:// CDP (or OCSP URL) clients can reach, or turn off CRL checking for site systems in the site's Communication Security settings",
+			WinError:    lint.RevocationOffline,
 		},
-		Applies: func(s Subject) bool { return s.Profile.Revocation.CDP },
+		Applies: func(s Subject) bool { return s.Profile.Revocation.Checked },
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
-			for _, u := range s.Cert.CRLDistributionPoints {
+			for _, u := range append(append([]string{}, s.Cert.CRLDistributionPoints...), s.Cert.OCSPServer...) {
 				if strings.HasPrefix(strings.ToLower(u), "http://") {
 					return lint.PassOutcome
 				}
 			}
-			return lint.Failf("CRL distribution points are %q; an http:// URL is required", s.Cert.CRLDistributionPoints)
+			return lint.Failf("CRL distribution points are %q and OCSP URLs %q; with revocation checking on (the ConfigMgr default) a client needs an http:// one and fails without it",
+				s.Cert.CRLDistributionPoints, s.Cert.OCSPServer)
 		},
 	})
 }

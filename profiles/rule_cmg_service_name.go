@@ -12,7 +12,7 @@ func init() {
 			Description: "the first label of the CMG certificate CN must be 3-24 lower-case letters and digits with no dash",
 			Citation:    lint.Cite(lint.SrcSAC, "CMG service name and deployment name: prefix 3-24 characters, lower-case letters and numbers, no dash"),
 			Roles:       rolesOf(CMGServer),
-			Fix:         "reissue with a CN like cmg01.contoso.com and a public CNAME to <prefix>.<region>.cloudapp.azure.com",
+			Fix:         "ask your CA for a certificate with a CN like cmg01.contoso.com, and create a public CNAME to <prefix>.<region>.cloudapp.azure.com",
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			if s.Cert.Subject.CommonName == "" {

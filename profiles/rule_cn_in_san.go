@@ -18,8 +18,8 @@ func init() {
 			Description: "the subject CN of a server or client FQDN certificate should also be a SAN dNSName",
 			Citation:    lint.Cite(lint.SrcSAC, "CMG service name is the certificate CN (SAN = CN is the safe lab choice; UNCONFIRMED)"),
 			Roles:       rolesOf(CMGServer, MPHTTPS, CMGConnectionPoint, PKIClient),
-			Fix:         "reissue with the CN repeated as the first SAN dNSName",
-			WinError:    "CERT_E_CN_NO_MATCH 0x800B010F (FLAG_CERT_CN_INVALID)",
+			Fix:         "ask your CA for a certificate with the CN repeated as the first SAN dNSName",
+			WinError:    lint.NameMismatch,
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			cn := s.Cert.Subject.CommonName

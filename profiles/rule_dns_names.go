@@ -13,8 +13,8 @@ func init() {
 			Description: "every SAN dNSName must be a fully qualified name, with a wildcard only as the whole leftmost label where the role allows it",
 			Citation:    lint.Cite(lint.SrcPKIReq, "Site systems that run IIS: FQDN in Subject or SAN"),
 			Roles:       rolesOf(CMGServer, MPHTTPS, CMGConnectionPoint, PKIClient),
-			Fix:         "reissue with valid FQDNs in the SAN",
-			WinError:    "CERT_E_CN_NO_MATCH 0x800B010F (FLAG_CERT_CN_INVALID)",
+			Fix:         "ask your CA for a certificate with valid FQDNs in the SAN",
+			WinError:    lint.NameMismatch,
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			if len(s.Cert.DNSNames) < s.Profile.Names.MinDNSNames {

@@ -11,7 +11,7 @@ func init() {
 			Description: "roles whose real certificates mark EKU critical must do so",
 			Citation:    lint.Cite(lint.SrcDVRJ, "4.1 example certificate: Extended Key Usage critical"),
 			Roles:       rolesOf(WPJDevice),
-			Fix:         "mark the EKU extension critical, as Entra DRS does",
+			Fix:         "a device certificate from Entra DRS marks the EKU critical; one that does not was not issued by Entra",
 		},
 		Applies: func(s Subject) bool { return s.Profile.EKU.Critical },
 		Check: func(s Subject, _ lint.Env) lint.Outcome {

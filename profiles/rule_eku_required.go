@@ -18,8 +18,8 @@ func init() {
 			Description: "the certificate must carry every extended key usage its role requires",
 			Citation:    lint.Cite(lint.SrcPKIReq, "Certificate requirements per role: Enhanced Key Usage"),
 			Roles:       rolesOf(leafRoles...),
-			Fix:         "reissue from a template with the role's EKU (Web Server: serverAuth; Workstation Authentication: clientAuth)",
-			WinError:    "CERT_E_WRONG_USAGE 0x800B0110 (WinHTTP 12179, FLAG_CERT_WRONG_USAGE)",
+			Fix:         "ask your CA for a certificate from a template with the role's EKU (Web Server: serverAuth; Workstation Authentication: clientAuth)",
+			WinError:    lint.WrongUsage,
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			for _, want := range s.Profile.EKU.Required {

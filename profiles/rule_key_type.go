@@ -4,28 +4,26 @@ import "github.com/cmgpki/cmgpki/lint"
 
 // The CMG server and client-auth certificates must be RSA 2048 or 4096
 // ([SAC], [AUTH]); IIS site systems RSA because clients support only RSA
-// with CNG ([CNG]); WPJ device keys are RSA 2048 ([DVRJ]). The allowed list
-// is the profile's.
+// with CNG ([CNG]); WPJ device keys are RSA 2048 ([DVRJ]). CA keys are not
+// restricted by Microsoft: RSA and ECDSA (P-256, P-384, P-521) as Windows
+// verifies them, UNCONFIRMED and so at most a warning. The accepted keys are
+// the requirement's, not what cmgpki can generate.
 func init() {
 	certRules.Register(lint.Rule[Subject]{
 		Meta: lint.Meta{
 			Name:        "e_key_type_not_allowed",
-			Description: "the public key must be an algorithm and size the role allows",
+			Description: "the public key must be an algorithm and size the role's requirement accepts",
 			Citation:    lint.Cite(lint.SrcSAC, "Key length 2048 or 4096 bits"),
-			Fix:         "reissue with an allowed key (RSA 2048 is accepted by every CMG role)",
+			Fix:         "ask your CA for a certificate with an accepted key (RSA 2048 is accepted by every CMG role)",
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
-			k, err := KeyTypeOf(s.Cert.PublicKey)
-			if err != nil || !s.Profile.AllowsKey(k) {
-				got := string(k)
-				if err != nil {
-					got = err.Error()
-				}
-				o := lint.Failf("key is %s; %s allows %s", got, s.Profile.Role, JoinKeyTypes(s.Profile.Keys.Allowed))
-				o.Citation = s.Profile.Keys.Cite
-				return o
+			if s.Profile.Keys.Accepts(s.Cert.PublicKey) {
+				return lint.PassOutcome
 			}
-			return lint.PassOutcome
+			o := lint.Failf("key is %s; %s accepts %s", DescribeKey(s.Cert.PublicKey), s.Profile.Role, s.Profile.Keys)
+			o.Citation = s.Profile.Keys.Cite
+			o.Unconfirmed = s.Profile.Keys.Unconfirmed()
+			return o
 		},
 	})
 }

@@ -5,15 +5,17 @@ import "github.com/cmgpki/cmgpki/lint"
 // Client-auth certificates need Key Usage Digital Signature and Key
 // Encipherment ([PKIREQ]: 0xa0); the connection point filters on digital
 // signature first ([KB]); CA certificates need keyCertSign and cRLSign
-// (RFC 5280 4.2.1.3). The required bits are the profile's.
+// (RFC 5280 4.2.1.3) and nothing more. The required bits are the
+// requirement's; bits an issuer adds are allowed, and a bit only inferred
+// (UNCONFIRMED) is at most a warning.
 func init() {
 	certRules.Register(lint.Rule[Subject]{
 		Meta: lint.Meta{
 			Name:        "e_key_usage_missing",
-			Description: "the certificate must carry every key usage bit its role requires",
+			Description: "the certificate must carry every key usage bit its role's requirement cites",
 			Citation:    lint.Cite(lint.SrcPKIReq, "Client certificates: Key Usage Digital Signature and Key Encipherment (0xa0)"),
-			Fix:         "reissue with the role's Key Usage (clients: digitalSignature, keyEncipherment; CAs: keyCertSign, cRLSign)",
-			WinError:    "CERT_E_WRONG_USAGE 0x800B0110",
+			Fix:         "ask your CA for a certificate with the role's Key Usage (clients: digitalSignature, keyEncipherment; CAs: keyCertSign, cRLSign)",
+			WinError:    lint.WrongUsage,
 		},
 		Applies: func(s Subject) bool { return !s.Profile.KeyUsage.Omit },
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
@@ -22,6 +24,7 @@ func init() {
 				o := lint.Failf("Key Usage is %s; %s is required for %s",
 					KeyUsageNames(s.Cert.KeyUsage), KeyUsageNames(want&^s.Cert.KeyUsage), s.Profile.Role)
 				o.Citation = s.Profile.KeyUsage.Cite
+				o.Unconfirmed = s.Profile.KeyUsage.Unconfirmed()
 				return o
 			}
 			return lint.PassOutcome

@@ -11,7 +11,7 @@ func init() {
 			Description: "roles whose real certificates have no Key Usage must not carry one",
 			Citation:    lint.Cite(lint.SrcDVRJ, "4.1 example certificate: no Key Usage extension"),
 			Roles:       rolesOf(WPJDevice),
-			Fix:         "leave Key Usage out, as Entra DRS does",
+			Fix:         "a device certificate from Entra DRS has no Key Usage; one that has was not issued by Entra",
 		},
 		Applies: func(s Subject) bool { return s.Profile.KeyUsage.Omit },
 		Check: func(s Subject, _ lint.Env) lint.Outcome {

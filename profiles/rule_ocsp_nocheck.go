@@ -12,7 +12,7 @@ func init() {
 			Description: "a delegated OCSP responder certificate must carry id-pkix-ocsp-nocheck",
 			Citation:    lint.Cite(lint.SrcRFC6960, "4.2.2.2.1 Revocation Checking of an Authorized Responder"),
 			Roles:       rolesOf(OCSPSigner),
-			Fix:         "issue the responder with cmgpki issue ocsp-signer",
+			Fix:         "ask your CA for an OCSP Response Signing certificate with id-pkix-ocsp-nocheck",
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			if _, ok := FindExtension(s.Cert, OIDOCSPNoCheck); !ok {

@@ -15,8 +15,8 @@ func init() {
 			Name:        "e_signature_not_sha2",
 			Description: "the certificate must be signed with SHA-256/384/512 RSA PKCS#1 v1.5 or ECDSA",
 			Citation:    citeSHA2,
-			Fix:         "reissue from a CA that signs with SHA-256",
-			WinError:    "CERT_E_UNTRUSTEDROOT / TRUST_E_CERT_SIGNATURE when SHA-1 is distrusted",
+			Fix:         "ask your CA for a certificate signed with SHA-256 (RSA PKCS#1 v1.5 or ECDSA)",
+			WinError:    lint.BadSignature, // when SHA-1 is distrusted
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			switch s.Cert.SignatureAlgorithm {

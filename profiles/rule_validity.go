@@ -10,8 +10,8 @@ func init() {
 			Name:        "e_validity_empty",
 			Description: "notAfter must be later than notBefore",
 			Citation:    lint.Cite(lint.SrcRFC5280, "4.1.2.5 Validity"),
-			Fix:         "set notBefore and notAfter explicitly",
-			WinError:    "CERT_E_EXPIRED 0x800B0101 (FLAG_CERT_DATE_INVALID)",
+			Fix:         "ask your CA for a certificate with notAfter later than notBefore",
+			WinError:    lint.Expired,
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			if !s.Cert.NotAfter.After(s.Cert.NotBefore) {

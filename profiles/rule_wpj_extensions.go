@@ -19,7 +19,7 @@ func init() {
 			Description: "an Entra device certificate must carry the 1.2.840.113556.1.5.284 extensions .1-.4 and .7 in the DRS byte encoding, with .2 equal to the subject CN",
 			Citation:    lint.Cite(lint.SrcDVRJ, "3.1.5.1.1.3 device certificate extensions; 4.1 example encoding"),
 			Roles:       rolesOf(WPJDevice),
-			Fix:         "issue with cmgpki issue wpj-device, which writes the DRS encoding",
+			Fix:         "a device certificate from Entra DRS carries these extensions; re-register the device (dsregcmd /leave, then join) to get a new one",
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			var problems []string

@@ -15,7 +15,7 @@ func init() {
 			Description: "an Entra device certificate's subject must be only CN=<device GUID>, with no SAN",
 			Citation:    lint.Cite(lint.SrcDVRJ, "3.1.5.1.1.3 subject CN is the device ID"),
 			Roles:       rolesOf(WPJDevice),
-			Fix:         "issue with the device ID as the only subject attribute",
+			Fix:         "a device certificate from Entra DRS has CN=<device ID> only; re-register the device to get a new one",
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			c := s.Cert

@@ -70,10 +70,8 @@ func goodTemplate(t *testing.T, r Role) *x509.Certificate {
 	if r == OCSPSigner {
 		tpl.ExtraExtensions = append(tpl.ExtraExtensions, pkix.Extension{Id: OIDOCSPNoCheck, Value: []byte{5, 0}})
 	}
-	if p.Revocation.CDP {
+	if p.Revocation.Checked {
 		tpl.CRLDistributionPoints = []string{"http://127.0.0.1:8080/crl/issuing-ca.crl"}
-	}
-	if p.Revocation.AIA {
 		tpl.IssuingCertificateURL = []string{"http://127.0.0.1:8080/ca/issuing-ca.cer"}
 	}
 	return tpl
@@ -126,16 +124,22 @@ func TestRules(t *testing.T) {
 		{"no_eku_on_cp", CMGConnectionPoint, func(c *x509.Certificate) { c.ExtKeyUsage = nil }, nil, "e_eku_missing", lint.Error, "EKUs are []"},
 		{"client_without_key_encipherment", PKIClient, func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageDigitalSignature }, nil, "e_key_usage_missing", lint.Error, "[keyEncipherment] is required"},
 		{"ca_without_crl_sign", IssuingCA, func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageCertSign }, nil, "e_key_usage_missing", lint.Error, "cRLSign"},
-		{"cmg_ecdsa", CMGServer, nil, ek, "e_key_type_not_allowed", lint.Error, "key is p256; cmg-server allows rsa2048, rsa4096"},
-		{"mp_ecdsa", MPHTTPS, nil, ek, "e_key_type_not_allowed", lint.Error, "allows rsa2048, rsa3072, rsa4096"},
+		{"cmg_ecdsa", CMGServer, nil, ek, "e_key_type_not_allowed", lint.Error, "key is ECDSA P-256; cmg-server accepts RSA 2048 or 4096"},
+		{"mp_ecdsa", MPHTTPS, nil, ek, "e_key_type_not_allowed", lint.Error, "accepts RSA >= 2048"},
 		{"root_ecdsa_ok", RootCA, nil, ek, "e_key_type_not_allowed", lint.Pass, ""},
 		{"sha1_signature", PKIClient, func(c *x509.Certificate) { c.SignatureAlgorithm = x509.SHA1WithRSA }, nil, "e_signature_not_sha2", lint.Error, "SHA1-RSA"},
 		{"leaf_is_ca", MPHTTPS, func(c *x509.Certificate) { c.IsCA = true }, nil, "e_basic_constraints_mismatch", lint.Error, "cA=TRUE"},
 		{"ca_not_ca", RootCA, func(c *x509.Certificate) { c.IsCA = false; c.KeyUsage = x509.KeyUsageDigitalSignature }, nil, "e_basic_constraints_mismatch", lint.Error, "a CA needs cA=TRUE"},
 		{"zero_validity", PKIClient, func(c *x509.Certificate) { c.NotAfter = c.NotBefore }, nil, "e_validity_empty", lint.Error, "notAfter must be after notBefore"},
-		{"no_cdp", CMGServer, func(c *x509.Certificate) { c.CRLDistributionPoints = nil }, nil, "e_cdp_missing", lint.Error, "an http:// URL is required"},
-		{"ldap_cdp_only", PKIClient, func(c *x509.Certificate) { c.CRLDistributionPoints = []string{"ldap:///CN=x"} }, nil, "e_cdp_missing", lint.Error, "ldap:"},
-		{"no_cdp_on_wpj_is_na", WPJDevice, nil, nil, "e_cdp_missing", lint.NA, ""},
+		{"no_cdp", CMGServer, func(c *x509.Certificate) { c.CRLDistributionPoints = nil }, nil, "w_cdp_missing", lint.Warn, "needs an http:// one"},
+		{"ldap_cdp_only", PKIClient, func(c *x509.Certificate) { c.CRLDistributionPoints = []string{"ldap:///CN=x"} }, nil, "w_cdp_missing", lint.Warn, "ldap:"},
+		{"ocsp_only_ok", PKIClient, func(c *x509.Certificate) {
+			c.CRLDistributionPoints, c.OCSPServer = nil, []string{"http://ocsp.contoso.com"}
+		}, nil, "w_cdp_missing", lint.Pass, ""},
+		{"no_cdp_on_wpj_is_na", WPJDevice, nil, nil, "w_cdp_missing", lint.NA, ""},
+		{"no_cdp_on_root_is_na", RootCA, nil, nil, "w_cdp_missing", lint.NA, ""},
+		{"cmg_without_key_encipherment_unconfirmed", CMGServer, func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageDigitalSignature }, nil, "e_key_usage_missing", lint.Warn, "UNCONFIRMED"},
+		{"root_rsa1024_unconfirmed", RootCA, nil, weakRSA(t), "e_key_type_not_allowed", lint.Warn, "key is RSA 1024"},
 		{"no_aia", MPHTTPS, func(c *x509.Certificate) { c.IssuingCertificateURL = nil }, nil, "w_aia_missing", lint.Warn, "caIssuers"},
 		{"cmg_prefix_with_dash", CMGServer, func(c *x509.Certificate) {
 			c.Subject.CommonName, c.DNSNames = "cmg-01.contoso.com", []string{"cmg-01.contoso.com"}
@@ -210,6 +214,18 @@ func check(t *testing.T, c *x509.Certificate, role Role, rule string, want lint.
 	}
 }
 
+var (
+	weakOnce sync.Once
+	weakKey  *rsa.PrivateKey
+)
+
+// weakRSA is an RSA 1024 key, below what any requirement accepts.
+func weakRSA(t *testing.T) crypto.Signer {
+	t.Helper()
+	weakOnce.Do(func() { weakKey, _ = rsa.GenerateKey(rand.Reader, 1024) })
+	return weakKey
+}
+
 func dropExt(es []pkix.Extension, oid []int) []pkix.Extension {
 	return slices.DeleteFunc(slices.Clone(es), func(e pkix.Extension) bool { return e.Id.Equal(oid) })
 }
@@ -252,11 +268,13 @@ func TestProfilesCiteTheirRequirements(t *testing.T) {
 		if p.Keys.Cite.Source == "" || p.Names.Cite.Source == "" {
 			t.Errorf("%s: keys or names have no source", p.Role)
 		}
-		if p.PFX.Needed && p.PFX.Cite.Source == "" {
-			t.Errorf("%s: PFX format has no source", p.Role)
+		if p.Revocation.Cite.Source == "" {
+			t.Errorf("%s: revocation scenario has no source", p.Role)
 		}
-		if p.Validity.Default <= 0 {
-			t.Errorf("%s: no default validity (x509util would sign 0001-01-01)", p.Role)
+		for _, sp := range []Spec{p.KeyUsage.Spec, p.Keys.Spec, p.Names.Spec} {
+			if sp.Unconfirmed() && sp.Note == "" {
+				t.Errorf("%s: an UNCONFIRMED requirement (%s) must say why in its note", p.Role, sp.Cite)
+			}
 		}
 	}
 	if err := MustGet(CMGServer).CheckKeyType(RSA3072); err == nil || !strings.Contains(err.Error(), "rsa2048, rsa4096") {

@@ -6,11 +6,15 @@ import (
 	"github.com/cmgpki/cmgpki/lint"
 )
 
-// Subject is what certificate rules check: a certificate and the role it is
-// meant to fill.
+// Subject is what certificate rules check: a certificate, the role it is
+// meant to fill and, when one was built, its chain. The evaluation time is
+// lint.Env.At.
 type Subject struct {
 	Cert    *x509.Certificate
 	Profile *Profile
+	// Chain is the built chain, leaf (Cert) first and the root last; nil
+	// when none was built (at issuance, or a certificate checked alone).
+	Chain []*x509.Certificate
 }
 
 var certRules = lint.NewRegistry(func(s Subject) string { return string(s.Profile.Role) })
@@ -22,6 +26,9 @@ func Rules() *lint.Registry[Subject] { return certRules.Copy() }
 func Lint(cert *x509.Certificate, p *Profile, env lint.Env) lint.Report {
 	return certRules.Run(Subject{Cert: cert, Profile: p}, env)
 }
+
+// LintSubject runs every certificate rule on s.
+func LintSubject(s Subject, env lint.Env) lint.Report { return certRules.Run(s, env) }
 
 func rolesOf(rs ...Role) []string {
 	out := make([]string, len(rs))

@@ -1,4 +1,4 @@
-package ca
+package lab
 
 import (
 	"crypto/x509"
@@ -15,8 +15,8 @@ import (
 	"github.com/cmgpki/cmgpki/lint"
 )
 
-// LabSchema is the schema string of manifest.json.
-const LabSchema = "cmgpki/lab/v1"
+// Schema is the schema string of manifest.json.
+const Schema = "cmgpki/lab/v1"
 
 // ManifestFile is the name of the manifest at the lab root.
 const ManifestFile = "manifest.json"
@@ -62,7 +62,9 @@ type Files struct {
 	PFX   string `json:"pfx,omitempty"`   // PKCS#12 with the full chain
 }
 
-func newEntry(name, role, issuerName, keyType string, c *x509.Certificate, f Files) Entry {
+// NewEntry describes certificate c as the lab entry name (role, issuing CA
+// entry issuerName, key type keyType, files f).
+func NewEntry(name, role, issuerName, keyType string, c *x509.Certificate, f Files) Entry {
 	dns := c.DNSNames
 	if dns == nil {
 		dns = []string{}
@@ -80,6 +82,11 @@ func newEntry(name, role, issuerName, keyType string, c *x509.Certificate, f Fil
 		SHA256Fingerprint: certio.SHA256Fingerprint(c),
 		Files:             f,
 	}
+}
+
+// All returns the CA entries, then the certificate entries.
+func (m *Manifest) All() []Entry {
+	return append(append(make([]Entry, 0, len(m.CAs)+len(m.Certificates)), m.CAs...), m.Certificates...)
 }
 
 // Find returns the CA or certificate entry called name.
@@ -108,17 +115,17 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNotLab)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lab: %w", err)
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if m.Schema != LabSchema {
+	if m.Schema != Schema {
 		if strings.HasPrefix(m.Schema, "cmgpki/lab/") {
-			return nil, fmt.Errorf("%s: schema %q is newer than this cmgpki understands (%s); upgrade cmgpki", path, m.Schema, LabSchema)
+			return nil, fmt.Errorf("%s: schema %q is newer than this cmgpki understands (%s); upgrade cmgpki", path, m.Schema, Schema)
 		}
-		return nil, fmt.Errorf("%s: schema is %q; want %q", path, m.Schema, LabSchema)
+		return nil, fmt.Errorf("%s: schema is %q; want %q", path, m.Schema, Schema)
 	}
 	return &m, nil
 }
