@@ -19,13 +19,13 @@ import (
 	"github.com/cmgpki/cmgpki/verify"
 )
 
-// verifyExitCodes is the "Exit codes:" section of every verify command.
-const verifyExitCodes = `Exit codes:
-  0  success: no finding at or above --fail-on
-  1  findings at or above --fail-on (default error)
-  2  usage or input error (bad flag, unreadable or wrong input file, wrong PFX password)
-  3  the check could not run (network: an endpoint that cannot be reached, a --crl URL
-     that cannot be fetched; I/O)`
+// verifyExitCodes is the "Exit codes:" section of every verify command:
+// those of a checking command, and what 1 and 3 mean here.
+var verifyExitCodes = exitCodesHelp(checkCodes...) + `
+  (1: at or above --fail-on, default error; 2 also for an unreadable input
+  file or a wrong PFX password; 3 when the check could not run: an endpoint
+  that cannot be reached, a --crl URL that cannot be fetched, a rule that
+  failed to run)`
 
 // verifyJSONHelp describes the JSON document, the same for every verify
 // command.
@@ -60,7 +60,7 @@ type reportFlags struct {
 
 func (r *reportFlags) add(c *cobra.Command) {
 	addOutputFlag(c, &r.output)
-	c.Flags().StringVar(&r.failOn, "fail-on", "error", "exit 1 when a finding is at or above this level: error, warn or notice")
+	addFailOnFlag(c, &r.failOn)
 	c.Flags().StringVar(&r.at, "at", "", "evaluation time, RFC 3339 (default now); validity, CRLs and OCSP responses are judged at this time")
 	_ = c.RegisterFlagCompletionFunc("fail-on", choices(func() []string { return []string{"error", "warn", "notice"} }))
 }
@@ -71,7 +71,7 @@ func (r *reportFlags) check(f *Factory) (lint.Status, time.Time, error) {
 	if err := outputFormat(r.output); err != nil {
 		return 0, time.Time{}, err
 	}
-	lvl, err := failOnLevel(r.failOn)
+	lvl, err := parseFailOn(r.failOn)
 	if err != nil {
 		return 0, time.Time{}, err
 	}
@@ -84,15 +84,6 @@ func (r *reportFlags) check(f *Factory) (lint.Status, time.Time, error) {
 		at = t
 	}
 	return lvl, at.UTC(), nil
-}
-
-// failOnLevel reads --fail-on.
-func failOnLevel(v string) (lint.Status, error) {
-	lvl, err := verify.ParseLevel(v)
-	if err != nil {
-		return 0, usageErr(fmt.Errorf("--fail-on: unknown level %q (want error, warn or notice)", v))
-	}
-	return lvl, nil
 }
 
 // trustFlags are the client's stores: --roots, --intermediates,
@@ -354,6 +345,19 @@ func emitReports(f *Factory, command string, reports []*verify.Report, output st
 		}
 	}
 	s := set.Summary
+	var fatal []string
+	for _, r := range reports {
+		for _, fd := range r.Findings {
+			if fd.Level == lint.Fatal {
+				fatal = append(fatal, fd.ID+": "+fd.Message)
+			}
+		}
+	}
+	if len(fatal) > 0 {
+		// As every checking command: a rule that could not run makes the
+		// check incomplete (exit 3), whatever the threshold.
+		return fmt.Errorf("verify %s: check incomplete: %s", command, strings.Join(fatal, "; "))
+	}
 	verdict := "passed"
 	if s.Failed {
 		verdict = "failed"

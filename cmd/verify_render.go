@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cmgpki/cmgpki/lint"
 	"github.com/cmgpki/cmgpki/verify"
 )
 
@@ -18,13 +19,6 @@ var (
 		{Header: "EXPIRES", Priority: 3},
 		{Header: "TRUST STATUS", Priority: 2, Min: 12, Shrink: wrapWords},
 		{Header: "REVOCATION", Priority: 2, Min: 12, Shrink: wrapWords},
-	}
-	// The findings of one input, most severe first; details wrap.
-	verifyFindingColumns = []column{
-		{Header: "LEVEL", Priority: 1},
-		{Header: "FINDING", Priority: 1},
-		{Header: "DETAILS", Priority: 1, Min: 30, Shrink: wrapWords},
-		{Header: "WINDOWS", Priority: 2, Min: 12, Shrink: wrapWords},
 	}
 	// The candidates of a client selection, in input order.
 	verifySelectionColumns = []column{
@@ -76,25 +70,30 @@ func renderReport(f *Factory, r *verify.Report) error {
 		fmt.Fprintln(out, "No findings.")
 		return nil
 	}
-	var rows [][]string
-	for _, fd := range r.Findings {
-		details := fd.Message
-		if fd.Fix != "" {
-			details += "\nfix: " + fd.Fix
-		}
-		win := ""
-		if fd.Windows != nil {
-			win = fd.Windows.Name + "\n" + fd.Windows.HRESULT.String()
-			if fd.Windows.WinHTTP != 0 {
-				win += fmt.Sprintf(" / %d", fd.Windows.WinHTTP)
-			}
-		}
-		rows = append(rows, []string{strings.ToUpper(levelText(fd)), fd.ID, details, win})
-	}
-	return renderTable(f, verifyFindingColumns, rows)
+	// One findings renderer for every checking command (findings.go).
+	return renderTable(f, findingColumns, findingRows([]subjectFindings{{Subject: reportSubject(r), Results: lintResults(r.Findings)}}))
 }
 
-func levelText(fd verify.Finding) string { return fd.Level.String() }
+// lintResults is the adapter from the verify findings to the lint results
+// the shared findings table renders.
+func lintResults(fs []verify.Finding) []lint.Result {
+	out := make([]lint.Result, len(fs))
+	for i, fd := range fs {
+		out[i] = lint.Result{Rule: fd.ID, Status: fd.Level, Details: fd.Message, Fix: fd.Fix, WinError: verify.LintWinError(fd.Windows)}
+	}
+	return out
+}
+
+// reportSubject names what a report judged, for the SUBJECT column.
+func reportSubject(r *verify.Report) string {
+	switch {
+	case r.Input != nil && r.Input.File != "":
+		return r.Input.File
+	case r.Input != nil && r.Input.URL != "":
+		return r.Input.URL
+	}
+	return r.Kind
+}
 
 func reportHeading(r *verify.Report) string {
 	in := r.Input

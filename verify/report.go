@@ -41,7 +41,7 @@ type Report struct {
 	CRL         *CRLReport       `json:"crl,omitempty"`
 	Selection   *SelectionResult `json:"selection,omitempty"`
 	Findings    []Finding        `json:"findings"`
-	MaxLevel    string           `json:"max_level"` // error, warn, notice or pass
+	MaxLevel    string           `json:"max_level"` // fatal, error, warn, notice or pass
 	Counts      map[string]int   `json:"counts"`    // findings per level
 	leaf        *x509.Certificate
 }
@@ -159,20 +159,17 @@ func (r *Report) add(origin string, fs ...Finding) {
 	}
 }
 
-// levelName is the JSON and table name of a level: error, warn, notice, or
-// pass when there is no finding.
+// levelName is the JSON and table name of a level: fatal (a rule could
+// not run), error, warn, notice, or pass when there is no finding.
 func levelName(s lint.Status) string {
 	if s <= lint.Pass {
 		return "pass"
-	}
-	if s == lint.Fatal {
-		return "error"
 	}
 	return s.String()
 }
 
 func countLevels(fs []Finding) map[string]int {
-	m := map[string]int{"error": 0, "warn": 0, "notice": 0}
+	m := map[string]int{"fatal": 0, "error": 0, "warn": 0, "notice": 0}
 	for _, f := range fs {
 		m[levelName(f.Level)]++
 	}
@@ -186,7 +183,7 @@ func NewReportSet(command string, reports []*Report, failOn lint.Status) *Report
 	if s.Reports == nil {
 		s.Reports = []*Report{}
 	}
-	s.Summary = Summary{Inputs: len(reports), Counts: map[string]int{"error": 0, "warn": 0, "notice": 0}, FailOn: levelName(failOn)}
+	s.Summary = Summary{Inputs: len(reports), Counts: countLevels(nil), FailOn: levelName(failOn)}
 	max := lint.Pass
 	for _, r := range reports {
 		for k, v := range r.Counts {
@@ -199,19 +196,6 @@ func NewReportSet(command string, reports []*Report, failOn lint.Status) *Report
 	s.Summary.MaxLevel = levelName(max)
 	s.Summary.Failed = max >= failOn
 	return s
-}
-
-// ParseLevel reads a --fail-on level: error, warn (or warning) or notice.
-func ParseLevel(s string) (lint.Status, error) {
-	switch strings.ToLower(s) {
-	case "error":
-		return lint.Error, nil
-	case "warn", "warning":
-		return lint.Warn, nil
-	case "notice":
-		return lint.Notice, nil
-	}
-	return 0, fmt.Errorf("verify: level %q: want error, warn or notice", s)
 }
 
 // CertInput is one certificate file to check, as read by certio.
