@@ -534,3 +534,44 @@ func TestVerifyBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyGolden compares the text output of verify cert on a fixed lab
+// (fixed dates, names from the spec; no serials, thumbprints or durations
+// in the text) with cmd/testdata/verify_cert_text.golden;
+// go test ./cmd -run VerifyGolden -update rewrites it.
+func TestVerifyGolden(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	// Fixed dates, not the pinned clock: the text shows expiry dates, and
+	// the golden must not move with CMGPKI_TEST_NOW.
+	if r := runCmd(t, nil, "lab", "create", "--out", "lab", "--devices", "0", "--clients", "1", "--not-before", "2026-01-01T00:00:00Z"); r.code != ExitOK {
+		t.Fatalf("lab create: %s", r.errOut)
+	}
+	r := runCmd(t, nil, "verify", "cert", "lab/certs/mp-https.chain.pem", "lab/certs/cmg-server.crt", "--roots", "lab/ca", "--no-crl-check", "--at", "2026-06-01T00:00:00Z", "--profile", "cmg-server")
+	if r.code != ExitFindings {
+		t.Fatalf("exit %d: %s", r.code, r.errOut)
+	}
+	got := trimLines(r.out)
+	path := filepath.Join(wd(t), "testdata", "verify_cert_text.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd -run VerifyGolden -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update after review):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(r.errOut), "Error: verify cert: findings at or above error (highest: error)") ||
+		!strings.Contains(r.errOut, "Checked 2 certificates: 1 error(s), 0 warning(s), 2 notice(s); failed at --fail-on error") {
+		t.Errorf("stderr:\n%s", r.errOut)
+	}
+}
+
+var testDir, _ = os.Getwd() // the package directory, before any t.Chdir
+
+func wd(t *testing.T) string { return testDir }
