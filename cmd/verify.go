@@ -124,7 +124,7 @@ func (t *trustFlags) load(f *Factory) (roots, inters []*x509.Certificate, err er
 	}
 	inters = append(inters, is...)
 	if t.systemRoots {
-		sys, from, err := systemRootCerts()
+		sys, from, err := systemRootCerts(f.Getenv)
 		if err != nil {
 			return nil, nil, usageErr(fmt.Errorf("--system-roots: %w", err))
 		}
@@ -217,8 +217,8 @@ func sortedKeys(m map[string]bool) []string {
 // systemRootCerts reads this machine's root bundle: $SSL_CERT_FILE, or the
 // first bundle of the usual places on Linux and BSD. crypto/x509's system
 // pool cannot be listed, and the chain builder needs the certificates.
-func systemRootCerts() ([]*x509.Certificate, string, error) {
-	files := []string{os.Getenv("SSL_CERT_FILE")}
+func systemRootCerts(getenv func(string) string) ([]*x509.Certificate, string, error) {
+	files := []string{getenv("SSL_CERT_FILE")}
 	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
 		files = append(files, "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
 			"/etc/ssl/ca-bundle.pem", "/etc/pki/tls/cacert.pem", "/etc/ssl/cert.pem", "/usr/local/share/certs/ca-root-nss.crt")

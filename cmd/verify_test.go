@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/cmgpki/cmgpki/crl"
 	"github.com/cmgpki/cmgpki/internal/clock"
 	"github.com/cmgpki/cmgpki/internal/pkitest"
+	"github.com/cmgpki/cmgpki/lab"
 )
 
 // servedLab is a lab whose certificates point at a serve running in this
@@ -284,19 +286,15 @@ func TestVerifyCRLCommand(t *testing.T) {
 	}
 }
 
-// tlsServer serves HTTPS on 127.0.0.1 with the given chain (leaf first) and
-// key, at the pinned time.
-func tlsServer(t *testing.T, chainPEM, keyFile string, leafOnly bool) string {
+// tlsServer serves HTTPS on 127.0.0.1 with the lab certificate name, its
+// chain (leaf first) and key, at the pinned time.
+func tlsServer(t *testing.T, dir, name string, leafOnly bool) string {
 	t.Helper()
-	chain, err := os.ReadFile(chainPEM)
+	d, err := lab.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := os.ReadFile(keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair(chain, key)
+	cert, err := d.TLSCertificate(name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,9 +314,9 @@ func tlsServer(t *testing.T, chainPEM, keyFile string, leafOnly bool) string {
 // --connect keeps the certificate's name for SNI and the name check.
 func TestVerifyEndpoint(t *testing.T) {
 	l := newServedLab(t, "--devices", "0", "--clients", "1")
-	mp := tlsServer(t, l.path("certs", "mp-https.chain.pem"), l.path("certs", "mp-https.key"), false)
-	cmg := tlsServer(t, l.path("certs", "cmg-server.chain.pem"), l.path("certs", "cmg-server.key"), false)
-	mpLeaf := tlsServer(t, l.path("certs", "mp-https.chain.pem"), l.path("certs", "mp-https.key"), true)
+	mp := tlsServer(t, l.dir, "mp-https", false)
+	cmg := tlsServer(t, l.dir, "cmg-server", false)
+	mpLeaf := tlsServer(t, l.dir, "mp-https", true)
 	roots := l.path("ca", "root-ca.crt") // the root only: intermediates must come from the server
 	other := caInit(t)                   // another lab's root: not the one the server chains to
 
@@ -575,3 +573,71 @@ func TestVerifyGolden(t *testing.T) {
 var testDir, _ = os.Getwd() // the package directory, before any t.Chdir
 
 func wd(t *testing.T) string { return testDir }
+
+// TestVerifyJSONShape: the document is the same shape for one input and
+// for several, with the documented keys.
+func TestVerifyJSONShape(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--devices", "0", "--clients", "1"); r.code != ExitOK {
+		t.Fatalf("lab create: %s", r.errOut)
+	}
+	keys := func(m map[string]json.RawMessage) string {
+		var ks []string
+		for k := range m {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		return strings.Join(ks, " ")
+	}
+	for _, files := range [][]string{{"mp-https.crt"}, {"mp-https.crt", "client01.crt"}} {
+		args := []string{"verify", "cert", "--roots", filepath.Join(dir, "ca"), "--no-crl-check", "--at", at, "-o", "json"}
+		for _, f := range files {
+			args = append(args, filepath.Join(dir, "certs", f))
+		}
+		r := runCmd(t, nil, args...)
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+			t.Fatalf("%v\n%s", err, r.out)
+		}
+		if got := keys(doc); got != "command reports schema summary" {
+			t.Errorf("top-level keys %q", got)
+		}
+		var reps []map[string]json.RawMessage
+		json.Unmarshal(doc["reports"], &reps)
+		if len(reps) != len(files) {
+			t.Fatalf("%d reports for %d files", len(reps), len(files))
+		}
+		if got := keys(reps[0]); got != "at certificate chain counts findings input kind max_level profile schema" {
+			t.Errorf("report keys %q", got)
+		}
+		var sum map[string]json.RawMessage
+		json.Unmarshal(doc["summary"], &sum)
+		if got := keys(sum); got != "counts fail_on failed inputs max_level" {
+			t.Errorf("summary keys %q", got)
+		}
+	}
+}
+
+// TestVerifySystemRoots: --system-roots reads $SSL_CERT_FILE (or the
+// system bundle) and says so on stderr.
+func TestVerifySystemRoots(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--devices", "0", "--clients", "1"); r.code != ExitOK {
+		t.Fatalf("lab create: %s", r.errOut)
+	}
+	root := filepath.Join(dir, "ca", "root-ca.crt")
+	r := runCmd(t, map[string]string{"SSL_CERT_FILE": root}, "verify", "cert", filepath.Join(dir, "certs", "mp-https.chain.pem"), "--system-roots", "--no-crl-check", "--at", at, "-o", "json")
+	if d := decodeVerify(t, r); r.code != ExitOK || !d.Reports[0].Chain.Trusted {
+		t.Errorf("exit %d %v\n%s", r.code, d.ids(0), r.errOut)
+	}
+	if !strings.Contains(r.errOut, "Note: --system-roots: 1 roots from "+root) {
+		t.Errorf("stderr:\n%s", r.errOut)
+	}
+	r = runCmd(t, nil, "verify", "cert", filepath.Join(dir, "certs", "mp-https.chain.pem"), "--no-crl-check", "--at", at, "-o", "json")
+	if d := decodeVerify(t, r); r.code != ExitFindings || !d.has(0, "chain_untrusted_root 0x800B0109") && !d.has(0, "chain_partial_chain") {
+		t.Errorf("no roots: exit %d %v", r.code, d.ids(0))
+	}
+	if !strings.Contains(r.errOut, "Warning: no trusted roots given") {
+		t.Errorf("stderr:\n%s", r.errOut)
+	}
+}
