@@ -395,6 +395,13 @@ func TestVerifyClientSelection(t *testing.T) {
 	if r.code != ExitFindings || !d.has(0, "selection_none") || d.Reports[0].Kind != "client-selection" {
 		t.Errorf("fail on multiple: exit %d %v", r.code, d.ids(0))
 	}
+	// A certificate issuers list naming another root: the client stops at
+	// step 1 and uses no PKI certificate.
+	r2 := runCmd(t, nil, "verify", "client-selection", l.path("certs"), "--roots", l.path("ca"), "--computer", "client02",
+		"--issuers", "CN=Fabrikam Root; O=Fabrikam", "--at", at, "-o", "json")
+	if d := decodeVerify(t, r2); r2.code != ExitFindings || !d.has(0, "selection_none") || !strings.Contains(r2.out, `"step_name": "issuers"`) {
+		t.Errorf("--issuers of another root: exit %d %v", r2.code, d.ids(0))
+	}
 	// Every candidate once: 2 clients, cmg-server, mp-https, connection
 	// point and the device, though each is in .crt, .cer, .chain.pem and .pfx.
 	var sel struct {
