@@ -53,12 +53,15 @@ func writeFindingLines(w io.Writer, name string, rs []lint.Result) {
 	}
 }
 
+// On a narrow terminal SUBJECT goes first (verify prints it above each
+// table), then FIX, then the Windows error, which wraps rather than being
+// cut: the error a client logs is what an admin searches for.
 var findingColumns = []column{
-	{Header: "SUBJECT", Priority: 2, Min: 10, Shrink: cutEnd},
+	{Header: "SUBJECT", Priority: 5, Min: 10, Shrink: cutEnd},
 	{Header: "LEVEL", Priority: 1},
 	{Header: "RULE", Priority: 1},
 	{Header: "DETAILS", Priority: 1, Min: 24, Shrink: wrapWords},
-	{Header: "WINDOWS ERROR", Priority: 4, Min: 12, Shrink: cutEnd},
+	{Header: "WINDOWS ERROR", Priority: 2, Min: 15, Shrink: wrapWords},
 	{Header: "FIX", Priority: 3, Min: 20, Shrink: wrapWords},
 }
 

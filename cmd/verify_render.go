@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -84,11 +85,14 @@ func lintResults(fs []verify.Finding) []lint.Result {
 	return out
 }
 
-// reportSubject names what a report judged, for the SUBJECT column.
+// reportSubject names what a report judged, for the SUBJECT column: short,
+// as the heading above the table gives the full path or URL.
 func reportSubject(r *verify.Report) string {
 	switch {
+	case r.Endpoint != nil && r.Endpoint.Host != "":
+		return r.Endpoint.Host
 	case r.Input != nil && r.Input.File != "":
-		return r.Input.File
+		return filepath.Base(r.Input.File)
 	case r.Input != nil && r.Input.URL != "":
 		return r.Input.URL
 	}
