@@ -56,6 +56,21 @@ and name the error it would log with a one-line fix.
 // reportFlags are the output flags every verify command has.
 type reportFlags struct {
 	output, failOn, at string
+	cmVersion          int
+}
+
+// addCMVersion adds --cm-version to a command whose certificates the
+// profile rules judge.
+func (r *reportFlags) addCMVersion(c *cobra.Command) {
+	c.Flags().IntVar(&r.cmVersion, "cm-version", 0, "Configuration Manager site version (YYMM, such as 2403) the role requirements are judged for (default: the latest)")
+}
+
+// env is the rule environment: the evaluation time and the site version.
+func (r *reportFlags) env(at time.Time) (lint.Env, error) {
+	if v := r.cmVersion; v != 0 && (v < 1511 || v > 9912 || v%100 < 1 || v%100 > 12) {
+		return lint.Env{}, usageErr(fmt.Errorf("--cm-version %d: want a current-branch version as YYMM, such as 2403", v))
+	}
+	return lint.Env{At: at, CMVersion: r.cmVersion}, nil
 }
 
 func (r *reportFlags) add(c *cobra.Command) {

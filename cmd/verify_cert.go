@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cmgpki/cmgpki/internal/certio"
-	"github.com/cmgpki/cmgpki/lint"
 	"github.com/cmgpki/cmgpki/profiles"
 	"github.com/cmgpki/cmgpki/verify"
 )
@@ -85,6 +84,7 @@ Arguments:
 	o.trust.add(c)
 	o.rev.add(c, true)
 	o.report.add(c)
+	o.report.addCMVersion(c)
 	_ = c.RegisterFlagCompletionFunc("profile", choices(func() []string { return append(profileNames(), "auto", "none") }))
 	_ = c.RegisterFlagCompletionFunc("eku", choices(func() []string { return []string{"serverAuth", "clientAuth"} }))
 	for _, n := range []string{"key", "password-file", "crl"} {
@@ -95,6 +95,10 @@ Arguments:
 
 func runVerifyCert(c *cobra.Command, f *Factory, o *verifyCertOptions) error {
 	failOn, at, err := o.report.check(f)
+	if err != nil {
+		return err
+	}
+	env, err := o.report.env(at)
 	if err != nil {
 		return err
 	}
@@ -147,7 +151,7 @@ func runVerifyCert(c *cobra.Command, f *Factory, o *verifyCertOptions) error {
 	}
 	var reports []*verify.Report
 	for _, in := range inputs {
-		rep, err := verify.CheckCertificate(c.Context(), in, verify.CertOptions{ChainOptions: co, Profile: o.profile, Env: lint.Env{At: at}})
+		rep, err := verify.CheckCertificate(c.Context(), in, verify.CertOptions{ChainOptions: co, Profile: o.profile, Env: env})
 		if err != nil {
 			return fmt.Errorf("verify cert %s: %w", in.Bundle.Name, err)
 		}

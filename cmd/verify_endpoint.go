@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cmgpki/cmgpki/lint"
 	"github.com/cmgpki/cmgpki/verify"
 )
 
@@ -66,6 +65,7 @@ Arguments:
 	o.trust.add(c)
 	o.rev.add(c, true)
 	o.report.add(c)
+	o.report.addCMVersion(c)
 	_ = c.RegisterFlagCompletionFunc("profile", choices(func() []string { return []string{"auto", "cmg-server", "mp-https", "none"} }))
 	for _, n := range []string{"client-cert", "password-file", "crl"} {
 		_ = c.RegisterFlagCompletionFunc(n, cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault))
@@ -75,6 +75,10 @@ Arguments:
 
 func runVerifyEndpoint(c *cobra.Command, f *Factory, o *verifyEndpointOptions) error {
 	failOn, at, err := o.report.check(f)
+	if err != nil {
+		return err
+	}
+	env, err := o.report.env(at)
 	if err != nil {
 		return err
 	}
@@ -124,7 +128,7 @@ func runVerifyEndpoint(c *cobra.Command, f *Factory, o *verifyEndpointOptions) e
 	if eo.Revocation == verify.RevocationOff {
 		f.notef("%s", verify.NoticeRevocationOff.Message)
 	}
-	rep, err := verify.CheckEndpoint(c.Context(), verify.EndpointCheckOptions{EndpointOptions: eo, Profile: o.profile, Env: lint.Env{At: at}})
+	rep, err := verify.CheckEndpoint(c.Context(), verify.EndpointCheckOptions{EndpointOptions: eo, Profile: o.profile, Env: env})
 	var ee *verify.EndpointError
 	switch {
 	case rep == nil:

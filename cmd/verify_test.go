@@ -505,6 +505,7 @@ func TestVerifyBadInput(t *testing.T) {
 		{"bad --eku", nil, []string{"verify", "cert", crt, "--eku", "codeSigning"}, []string{"--eku", "codeSigning"}},
 		{"bad --fail-on", nil, []string{"verify", "cert", crt, "--fail-on", "fatal"}, []string{"--fail-on", `"fatal"`}},
 		{"bad --output", nil, []string{"verify", "cert", crt, "--output", "xml"}, []string{"--output", `"xml"`}},
+		{"bad --cm-version", nil, []string{"verify", "cert", crt, "--cm-version", "2413"}, []string{"--cm-version 2413", "YYMM"}},
 		{"bad --max-depth", nil, []string{"verify", "cert", crt, "--max-depth", "0"}, []string{"--max-depth"}},
 		{"both crl flags", nil, []string{"verify", "cert", crt, "--crl-check", "--no-crl-check"}, []string{"--crl-check and --no-crl-check"}},
 		{"missing roots", nil, []string{"verify", "cert", crt, "--roots", filepath.Join(dir, "nope")}, []string{"--roots", "nope"}},

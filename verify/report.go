@@ -30,11 +30,15 @@ type Report struct {
 	// Kind is cert, endpoint, crl or client-selection.
 	Kind string    `json:"kind"`
 	At   time.Time `json:"at"`
-	// Input says what was read; nil for an endpoint.
+	// Input says what was read (a file, or the URL of an endpoint or a
+	// CRL); nil for a client selection.
 	Input *Input `json:"input,omitempty"`
 	// Profile is the role the certificate was judged as; nil for a CRL and
 	// a client selection.
-	Profile     *ProfileChoice   `json:"profile,omitempty"`
+	Profile *ProfileChoice `json:"profile,omitempty"`
+	// CMVersion is the site version (YYMM) the rules judged for; absent
+	// for the latest.
+	CMVersion   int              `json:"cm_version,omitempty"`
 	Certificate *CertSummary     `json:"certificate,omitempty"`
 	Chain       *ChainResult     `json:"chain,omitempty"`
 	Endpoint    *EndpointInfo    `json:"endpoint,omitempty"`
@@ -260,6 +264,7 @@ func CheckCertificate(ctx context.Context, in CertInput, o CertOptions) (*Report
 		if env.At.IsZero() {
 			env.At = o.At
 		}
+		rep.CMVersion = env.CMVersion
 		rep.add(OriginProfile, lintFindings(leaf, p, chainCerts(chain), env)...)
 	}
 	return rep.finish(), nil
@@ -314,6 +319,7 @@ func CheckEndpoint(ctx context.Context, o EndpointCheckOptions) (*Report, error)
 		if env.At.IsZero() {
 			env.At = o.At
 		}
+		rep.CMVersion = env.CMVersion
 		rep.add(OriginProfile, lintFindings(leaf, p, chainCerts(res.Chain), env)...)
 	}
 	return rep.finish(), nil
