@@ -37,4 +37,11 @@
 //
 // Endpoint runs a real TLS handshake and judges the presented chain with
 // Chain; CheckCRL judges a CRL on its own. Both report typed Findings.
+//
+// Report (schema cmgpki/verify/v1) is what the verify commands print:
+// CheckCertificate, CheckEndpoint, CRLCheckReport and SelectionReport merge
+// the chain verdict, the rules of the certificate's role (ChooseProfile:
+// given, "none", or inferred by AutoRules, with the reason) and findings
+// about the input (a PFX without its key, a key that does not match,
+// AES-only PFX protection) into one list of findings, most severe first.
 package verify
