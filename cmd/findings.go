@@ -61,7 +61,7 @@ var findingColumns = []column{
 	{Header: "LEVEL", Priority: 1},
 	{Header: "RULE", Priority: 1},
 	{Header: "DETAILS", Priority: 1, Min: 24, Shrink: wrapWords},
-	{Header: "WINDOWS ERROR", Priority: 2, Min: 15, Shrink: wrapWords},
+	{Header: "WINDOWS ERROR", Priority: 2, Min: 20, Shrink: wrapWords},
 	{Header: "FIX", Priority: 3, Min: 20, Shrink: wrapWords},
 }
 

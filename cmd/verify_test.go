@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -647,5 +648,33 @@ func TestVerifySystemRoots(t *testing.T) {
 	}
 	if !strings.Contains(r.errOut, "Warning: no trusted roots given") {
 		t.Errorf("stderr:\n%s", r.errOut)
+	}
+}
+
+// TestVerifyTableFitsTerminal: on an 80-column terminal every line fits
+// and the findings table keeps the Windows error (wrapped, not dropped).
+func TestVerifyTableFitsTerminal(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--devices", "0", "--clients", "1"); r.code != ExitOK {
+		t.Fatalf("lab create: %s", r.errOut)
+	}
+	var out, errOut bytes.Buffer
+	f := &Factory{IO: IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, OutIsTTY: true, TermWidth: 80},
+		Clock: clock.Fixed(pkitest.At), Rand: rand.Reader, Getenv: func(string) string { return "" }}
+	code := run(context.Background(), f, []string{"verify", "cert", filepath.Join(dir, "certs", "mp-https.crt"), "--roots", filepath.Join(dir, "ca"),
+		"--no-crl-check", "--at", at, "--profile", "none", "--eku", "clientAuth"})
+	if code != ExitFindings {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if (strings.HasPrefix(l, "|") || strings.HasPrefix(l, "+")) && widest(l) > 80 {
+			t.Errorf("table line %d > 80 columns: %q\n%s", widest(l), l, out.String())
+			break
+		}
+	}
+	for _, want := range []string{"WINDOWS ERROR", "CERT_E_WRONG_USAGE", "0x800B0110", "chain_wrong_usage"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("80-column table lacks %q:\n%s", want, out.String())
+		}
 	}
 }
