@@ -678,3 +678,26 @@ func TestVerifyTableFitsTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyCompletion: profile names with auto and none, the server roles
+// for an endpoint, --fail-on levels, and files for FILE arguments.
+func TestVerifyCompletion(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		want      string
+		directive string
+	}{
+		{[]string{"verify", "cert", "--profile", "a"}, "auto", ":4"},
+		{[]string{"verify", "cert", "--profile", "n"}, "none", ":4"},
+		{[]string{"verify", "endpoint", "--profile", ""}, "auto cmg-server mp-https none", ":4"},
+		{[]string{"verify", "crl", "--fail-on", ""}, "error warn notice", ":4"},
+		{[]string{"verify", "cert", "--eku", "s"}, "serverAuth", ":4"},
+		{[]string{"verify", "cert", ""}, "", ":0"},
+		{[]string{"verify", "cert", "--roots", ""}, "", ":0"},
+	} {
+		got, directive := complete(t, tc.args...)
+		if strings.Join(got, " ") != tc.want || directive != tc.directive {
+			t.Errorf("complete %q = %q %s, want %q %s", tc.args, got, directive, tc.want, tc.directive)
+		}
+	}
+}
