@@ -701,3 +701,35 @@ func TestVerifyCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyOpenSSLPFX: PFX files made by openssl, as admins export them:
+// the OpenSSL 3 default (PBES2/AES) opens and warns for Server 2016 and
+// older; a certificate-only PFX is refused as input (exit 2), as certio
+// reads no keyless PFX: the message says what to export instead.
+func TestVerifyOpenSSLPFX(t *testing.T) {
+	pkitest.OpenSSL(t)
+	dir := filepath.Join(t.TempDir(), "lab")
+	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--devices", "0", "--clients", "1"); r.code != ExitOK {
+		t.Fatalf("lab create: %s", r.errOut)
+	}
+	out := t.TempDir()
+	withKey, noKey := filepath.Join(out, "with-key.pfx"), filepath.Join(out, "no-key.pfx")
+	crt, key := filepath.Join(dir, "certs", "mp-https.crt"), filepath.Join(dir, "certs", "mp-https.key")
+	pkitest.MustRun(t, "pkcs12", "-export", "-in", crt, "-inkey", key, "-certfile", filepath.Join(dir, "ca", "issuing-ca.crt"), "-out", withKey, "-passout", "pass:secret")
+	pkitest.MustRun(t, "pkcs12", "-export", "-nokeys", "-in", crt, "-out", noKey, "-passout", "pass:secret")
+	env := map[string]string{"CMGPKI_PFX_PASSWORD": "secret"}
+	common := []string{"--roots", filepath.Join(dir, "ca", "root-ca.crt"), "--no-crl-check", "--at", at, "-o", "json"}
+
+	r := runCmd(t, env, append([]string{"verify", "cert", withKey}, common...)...)
+	d := decodeVerify(t, r)
+	if r.code != ExitOK || !d.has(0, "pfx_aes_only") || d.has(0, "pfx_no_private_key") || !strings.Contains(r.out, `"key_matches": true`) {
+		t.Errorf("openssl AES PFX: exit %d %v\n%s", r.code, d.ids(0), r.errOut)
+	}
+	if !d.Reports[0].Chain.Trusted {
+		t.Error("the intermediate in the PFX was not used")
+	}
+	r = runCmd(t, env, append([]string{"verify", "cert", noKey}, common...)...)
+	if r.code != ExitUsage || r.out != "" || !strings.Contains(r.errOut, "no-key.pfx") || !strings.Contains(r.errOut, "holds no private key") {
+		t.Errorf("certificate-only PFX: exit %d\n%s", r.code, r.errOut)
+	}
+}

@@ -485,6 +485,8 @@ func reasonsOf(s TrustStatus) []Reason {
 func inputFindings(b *certio.Bundle, in CertInput, info *Input, leaf *x509.Certificate) []Finding {
 	var out []Finding
 	if b.Format == certio.FormatPKCS12 {
+		// certio refuses a keyless PFX today (an input error); a bundle
+		// read some other way still gets the finding.
 		if b.Key == nil {
 			out = append(out, Finding{ID: "pfx_no_private_key", Level: lint.Error,
 				Message: b.Name + ": the PFX holds no private key: it cannot be bound to a site or uploaded in the CMG wizard",

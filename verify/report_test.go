@@ -127,3 +127,20 @@ func TestCheckCertificateMergesFindings(t *testing.T) {
 		}
 	}
 }
+
+// TestInputFindingsPFXWithoutKey: a PFX bundle without its key is an error
+// finding of origin input.
+func TestInputFindingsPFXWithoutKey(t *testing.T) {
+	p := newPKI(t)
+	in := CertInput{Bundle: &certio.Bundle{Name: "no-key.pfx", Format: certio.FormatPKCS12, Certs: []*x509.Certificate{p.leaf.cert}}}
+	rep, err := CheckCertificate(context.Background(), in, CertOptions{ChainOptions: p.opts(), Profile: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) == 0 || rep.Findings[0].ID != "pfx_no_private_key" || rep.Findings[0].Origin != OriginInput || rep.Findings[0].Level != lint.Error {
+		t.Errorf("findings %+v", rep.Findings)
+	}
+	if rep.Input.HasKey || rep.Input.KeyMatches != nil {
+		t.Errorf("input %+v", rep.Input)
+	}
+}
