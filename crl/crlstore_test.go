@@ -2,6 +2,7 @@ package crl
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
 	"errors"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ocsp"
 
@@ -207,5 +209,60 @@ func TestUpdaterLosesTheRaceServesTheWinner(t *testing.T) {
 	stored, _, _ := st.LatestCRL(ctx, "issuing-ca", nil)
 	if served.Number.Cmp(onDisk) != 0 || stored.Number.Cmp(onDisk) != 0 || onDisk.Int64() != 2 {
 		t.Errorf("served %v, on disk %v, stored %v; want all 2", served.Number, onDisk, stored.Number)
+	}
+}
+
+// TestRestartedUpdaterDoesNotServeAStaleStoredCRL: a CRL in the store that
+// was signed before a revocation it does not list is never served: a
+// restarted server (a new Updater) signs a new one first. Nor is one whose
+// life is longer than the restarted server's Validity.
+func TestRestartedUpdaterDoesNotServeAStaleStoredCRL(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fx := newFixture(t, "", st, nil)
+	first := &Updater{Store: st, Clock: fx.clk, Issuers: fx.issuers}
+	made, err := first.RunOnce(ctx)
+	if err != nil || len(made) == 0 {
+		t.Fatalf("first run: %d CRLs, %v", len(made), err)
+	}
+	// serve stops; a revocation happens; serve starts again.
+	leaf := fx.cert(t, "client01")
+	if _, _, err := st.Revoke(ctx, "issuing-ca", leaf.SerialNumber, fx.clk.Now(), ocsp.KeyCompromise); err != nil {
+		t.Fatal(err)
+	}
+	h := NewHandler(HandlerConfig{Store: st, Clock: fx.clk, Issuers: fx.issuers})
+	defer h.Close()
+	restarted := &Updater{Store: st, Clock: fx.clk, Issuers: fx.issuers, Handler: h}
+	if _, err := restarted.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	served, ok := h.CRL("issuing-ca")
+	if !ok {
+		t.Fatal("no CRL served for issuing-ca")
+	}
+	rl, err := x509.ParseRevocationList(served.DER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := false
+	for _, e := range rl.RevokedCertificateEntries {
+		listed = listed || e.SerialNumber.Cmp(leaf.SerialNumber) == 0
+	}
+	if !listed {
+		t.Errorf("restarted server serves CRL %v with %d entries, without the serial revoked while it was down", rl.Number, len(rl.RevokedCertificateEntries))
+	}
+
+	// A server asked for 24 h CRLs does not serve a stored 7-day one.
+	short := &Updater{Store: st, Clock: fx.clk, Issuers: fx.issuers, Handler: h, Validity: 24 * time.Hour}
+	if _, err := short.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	served, _ = h.CRL("issuing-ca")
+	if life := served.NextUpdate.Sub(served.ThisUpdate); life != 24*time.Hour {
+		t.Errorf("served CRL lives %s; the server was asked for 24h", life)
 	}
 }

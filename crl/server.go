@@ -443,7 +443,14 @@ func (u *Updater) RunOnce(ctx context.Context) ([]*CRL, error) {
 				return made, err
 			}
 		}
-		if cur := u.current[iss.Name]; c == nil && u.due(ctx, iss, cur, now, gen) {
+		// A CRL from the store is judged like our own: one signed before a
+		// revocation it does not list, or with a longer life than this
+		// updater's Validity, is replaced before anyone is served it.
+		cur := u.current[iss.Name]
+		if c != nil {
+			cur = c
+		}
+		if u.due(ctx, iss, cur, now, gen) {
 			if c, err = Generate(ctx, u.Store, iss, now, u.Validity); err != nil {
 				return made, err
 			}
@@ -525,6 +532,13 @@ func parseStored(der []byte, iss Issuer) (*CRL, error) {
 func (u *Updater) due(ctx context.Context, iss Issuer, cur *CRL, now time.Time, gen int64) bool {
 	if u.SignAll || cur == nil || !now.Before(cur.ThisUpdate.Add(cur.NextUpdate.Sub(cur.ThisUpdate)*2/3)) {
 		return true
+	}
+	validity := u.Validity
+	if validity <= 0 {
+		validity = DefaultCRLValidity
+	}
+	if cur.NextUpdate.Sub(cur.ThisUpdate) > validity {
+		return true // made by another process (or run) with a longer life than asked for here
 	}
 	if gen == u.covers[iss.Name] {
 		return false
