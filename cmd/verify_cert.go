@@ -40,12 +40,14 @@ requirements of its role.
 The certificate judged is the one of the private key (a PFX) or the first
 certificate that is not a CA; the other certificates of the file are offered
 as intermediates. A PFX is opened with --password-file or $CMGPKI_PFX_PASSWORD
-(never a flag value); it is reported when it has no key, a key that does not
-match, or AES-only protection (Server 2016 and older cannot import it).
+(never a flag value). A PFX without its private key is refused (exit 2); a
+key that does not match (the PFX's or --key) is an error finding, AES-only
+protection a warning (Server 2016 and older cannot import it).
 
 --profile auto (the default) infers the role and says why; the rules, tried
 in order:
 ` + verify.AutoRules + `
+
 --profile none checks only the chain, names, validity and revocation; add
 --eku serverAuth, clientAuth or an OID (repeatable) to require those usages
 through the whole chain, as a TLS server or client check would.
