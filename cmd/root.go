@@ -56,14 +56,17 @@ func newRootCmd(f *Factory) *cobra.Command {
 		Use:   "cmgpki",
 		Short: "build and check the PKI behind a Configuration Manager cloud management gateway",
 		Long: `cmgpki builds a lab PKI for a Configuration Manager Cloud Management Gateway (CMG)
-from role profiles, and publishes its revocation data.
+from role profiles, publishes its revocation data, and judges any certificate,
+chain, CRL or endpoint as a ConfigMgr client on Windows would.
 
 Common tasks:
   cmgpki lab create --out cmg-lab          make a complete default lab (contoso.com)
-  cmgpki profiles list                     list the certificate roles and their requirements
+  cmgpki serve --lab cmg-lab               serve CRLs, CA certificates and OCSP on 127.0.0.1:8080
+  cmgpki verify cert cmg.pfx --roots root.cer --password-file pw.txt
+                                           preflight a certificate as a Windows client would
+  cmgpki verify endpoint https://mp.contoso.com --roots root.cer
   cmgpki issue pki-client --lab cmg-lab --name client02 --cn client02.contoso.com
   cmgpki revoke --lab cmg-lab --cert cmg-lab/certs/client01.crt --reason keyCompromise
-  cmgpki serve --lab cmg-lab               serve CRLs, CA certificates and OCSP on 127.0.0.1:8080
 
 ` + exitCodesHelp(runCodes...),
 		SilenceUsage:  true,
