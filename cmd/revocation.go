@@ -23,7 +23,7 @@ import (
 )
 
 func addRevocationCmds(root *cobra.Command, f *Factory) {
-	root.AddCommand(newRevokeCmd(f, false), newRevokeCmd(f, true), newCRLCmd(f), newServeCmd(f))
+	root.AddCommand(newRevokeCmd(f, false), newRevokeCmd(f, true), newCRLCmd(f), newServeCmd(f), newStoreCmd(f))
 }
 
 type revokeOptions struct {

@@ -391,9 +391,11 @@ func (s *PostgresStore) All(ctx context.Context, issuer string) ([]Record, error
 	return s.list(ctx, s.pool, `issuer = $1`, issuer)
 }
 
-// Issuers lists the issuers the store has records of.
+var errNoRows = pgx.ErrNoRows
+
+// Issuers lists the issuers the store has records or CRLs of.
 func (s *PostgresStore) Issuers(ctx context.Context) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT issuer FROM certificates ORDER BY issuer`)
+	rows, err := s.pool.Query(ctx, `SELECT issuer FROM certificates UNION SELECT issuer FROM crls ORDER BY 1`)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
