@@ -29,31 +29,58 @@ import (
 // pgLab makes a lab whose base URL is lb and a fresh database for it on the
 // shared test cluster; it returns the lab directory and the store URL
 // (without password: PGPASSWORD is set for this test and its processes).
-func pgLab(t *testing.T, c *pgtest.Cluster, lb string) (string, string) {
+func pgLab(t testing.TB, c *pgtest.Cluster, lb string, extra ...string) (string, string) {
 	t.Helper()
 	for _, kv := range c.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
 	dir := filepath.Join(t.TempDir(), "lab")
-	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--base-url", "http://"+lb, "--devices", "0"); r.code != 0 {
+	args := append([]string{"lab", "create", "--out", dir, "--base-url", "http://" + lb}, extra...)
+	if len(extra) == 0 {
+		args = append(args, "--devices", "0")
+	}
+	if r := runCmdTB(t, args...); r.code != 0 {
 		t.Fatal(r.errOut)
 	}
 	return dir, c.URL(c.NewDB(t))
 }
 
 // startPGServe starts a serve process on addr with the given store.
-func startPGServe(t *testing.T, dir, store, addr string, extra ...string) (*exec.Cmd, *bytes.Buffer) {
+func startPGServe(t testing.TB, dir, store, addr string, extra ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
-	args := append([]string{"serve", "--lab", dir, "--store", store, "--listen", addr}, extra...)
-	srv, out := cmgpkiProcess(t, args...)
+	a, _ := json.Marshal(append([]string{"serve", "--lab", dir, "--store", store, "--listen", addr}, extra...))
+	srv := exec.Command(os.Args[0], "-test.run=^$")
+	srv.Env = append(os.Environ(), "CMGPKI_TEST_MAIN_ARGS="+string(a))
+	out := &syncBuffer{}
+	srv.Stdout, srv.Stderr = out, out
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	waitUp(t, addr)
 	return srv, out
+}
+
+// waitUp waits until /healthz at addr answers 200.
+func waitUp(t testing.TB, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("server on %s did not become healthy", addr)
 }
 
 // startNginx runs nginx with bench/nginx-two-instances.conf in front of
 // the two instances; it skips without nginx, and fails under CI.
-func startNginx(t *testing.T, listen, one, two string) {
+func startNginx(t testing.TB, listen, one, two string) {
 	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
@@ -87,7 +114,7 @@ func startNginx(t *testing.T, listen, one, two string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGQUIT); cmd.Wait() })
-	waitHealthy(t, listen)
+	waitUp(t, listen)
 }
 
 // ocspStatus asks the responder at addr about a lab certificate directly
@@ -102,6 +129,12 @@ func ocspStatus(dir, addr, cert string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return ocspStatusOf(iss, c, addr)
+}
+
+// ocspStatusOf asks addr about certificate c of issuer iss (only c's
+// serial is used).
+func ocspStatusOf(iss, c *x509.Certificate, addr string) (int, error) {
 	req, _ := ocsp.CreateRequest(c, iss, nil)
 	resp, err := http.Post("http://"+addr+"/ocsp", "application/ocsp-request", bytes.NewReader(req))
 	if err != nil {
@@ -112,7 +145,7 @@ func ocspStatus(dir, addr, cert string) (int, error) {
 	if resp.StatusCode != 200 {
 		return 0, fmt.Errorf("OCSP: HTTP %d", resp.StatusCode)
 	}
-	r, err := ocsp.ParseResponseForCert(body, c, iss)
+	r, err := ocsp.ParseResponse(body, iss)
 	if err != nil {
 		return 0, err
 	}
@@ -162,9 +195,7 @@ func TestPostgresTwoServeInstances(t *testing.T) {
 	lb, one, two := freePort(t), freePort(t), freePort(t)
 	dir, store := pgLab(t, c, lb)
 	s1, out1 := startPGServe(t, dir, store, one, "--poll", "30s")
-	waitHealthy(t, one)
 	_, out2 := startPGServe(t, dir, store, two, "--poll", "30s")
-	waitHealthy(t, two)
 	startNginx(t, lb, one, two)
 
 	p := func(rel string) string { return filepath.Join(dir, filepath.FromSlash(rel)) }
@@ -314,7 +345,6 @@ func TestPostgresOutage(t *testing.T) {
 	}
 	store := c.URL("postgres")
 	_, out := startPGServe(t, dir, store, addr, "--poll", "200ms")
-	waitHealthy(t, addr)
 	eventually(t, "OCSP pre-signed", func() error {
 		if !strings.Contains(out.String(), "pre-signed") {
 			return fmt.Errorf("not yet")
