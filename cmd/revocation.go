@@ -297,6 +297,15 @@ Each request is logged on stderr. SIGINT or SIGTERM shuts down gracefully.
 The certificates carry the lab's base URL; --listen must be where that URL
 reaches (by default both are 127.0.0.1:8080).
 
+Several instances (behind a load balancer at the base URL) share one
+PostgreSQL store: --store postgres://USER@HOST/DB (or $CMGPKI_STORE; the
+password from PGPASSWORD or ~/.pgpass). A change made anywhere is announced
+by the database (LISTEN/NOTIFY) and served by every instance within a second
+(--poll while the notification connection is down); one instance at a time
+signs CRLs (an advisory lock) and the others serve the CRL it stored. If the
+database goes away, instances keep serving their cached CRLs and OCSP
+responses, /healthz says "degraded", and they reconnect by themselves.
+
 ` + exitCodesHelp(runCodes...),
 		Example: "  cmgpki serve --lab cmg-lab\n  cmgpki serve --lab cmg-lab --listen 0.0.0.0:80 --poll 1s\n  cmgpki serve --lab cmg-lab --crl-validity 24h --ocsp-validity 1h",
 		Args:    noArgs,
