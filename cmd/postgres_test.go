@@ -371,6 +371,7 @@ func TestPostgresOutage(t *testing.T) {
 	if code != int(ExitFailure) || !strings.Contains(rout, "unreachable") || strings.Contains(rout, "revoked") && !strings.Contains(rout, "Error:") {
 		t.Errorf("revoke during the outage: exit %d (want %d)\n%s", code, ExitFailure, rout)
 	}
+	t.Logf("revoke during the outage: exit %d: %s", code, strings.TrimSpace(rout))
 	if strings.Contains(rout, pgtest.Password) {
 		t.Error("the error shows the password")
 	}
@@ -381,6 +382,12 @@ func TestPostgresOutage(t *testing.T) {
 		h, code, err := getHealth(addr)
 		if err != nil || code != 200 || h.Status != "ok" {
 			return fmt.Errorf("healthz %d %+v %v", code, h, err)
+		}
+		return nil
+	})
+	eventually(t, "notifications back", func() error {
+		if n := strings.Count(out.String(), "listening for changes in the store"); n < 2 || !strings.Contains(out.String(), "lost the store's change notifications") {
+			return fmt.Errorf("log:\n%s", out)
 		}
 		return nil
 	})

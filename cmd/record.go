@@ -82,7 +82,7 @@ func (l storeLoc) open(ctx context.Context) (labStore, error) {
 	}
 	st, err := crl.OpenPostgres(ctx, l.url)
 	if err != nil && crl.IsUnavailable(err) {
-		return nil, fmt.Errorf("revocation store %s is unreachable; nothing was changed: %w", l, err)
+		return nil, fmt.Errorf("the revocation store is unreachable; nothing was changed: %w", err)
 	}
 	return st, err
 }

@@ -166,7 +166,7 @@ func runRevoke(ctx context.Context, f *Factory, o *revokeOptions, unrevoke bool)
 	}
 	if err != nil {
 		if crl.IsUnavailable(err) {
-			return fmt.Errorf("revocation store %s is unreachable; the change may not have been made, run the command again: %w", loc, err)
+			return fmt.Errorf("the revocation store became unreachable; the change may not have been made (run the command again: it is idempotent): %w", err)
 		}
 		return err
 	}
