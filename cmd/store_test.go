@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,5 +95,39 @@ func TestStoreCopySQLiteToPostgres(t *testing.T) {
 	}
 	if r := runCmd(t, nil, "store", "copy", "--from", "sqlite:"+filepath.Join(t.TempDir(), "none.db"), "--to", pg); r.code != ExitUsage || !strings.Contains(r.errOut, "--from") {
 		t.Errorf("missing source: exit %d %s", r.code, r.errOut)
+	}
+}
+
+// TestIssueRecordsInPostgres: with $CMGPKI_STORE naming a PostgreSQL
+// database, issue records the new certificate there (a running serve on that
+// database learns of it at once), and revoke through the same store finds it.
+func TestIssueRecordsInPostgres(t *testing.T) {
+	c := pgtest.Shared(t)
+	dir, pg := pgLab(t, c, "127.0.0.1:8080")
+	env := map[string]string{"CMGPKI_STORE": pg}
+	if r := runCmd(t, env, "crl", "--lab", dir); r.code != 0 { // creates the schema, imports the manifest
+		t.Fatal(r.errOut)
+	}
+	if r := runCmd(t, env, "issue", "pki-client", "--lab", dir, "--name", "c9", "--cn", "c9.contoso.com"); r.code != 0 {
+		t.Fatal(r.errOut)
+	}
+	st, err := crl.OpenPostgres(t.Context(), pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	all, err := st.All(t.Context(), "issuing-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range all {
+		found = found || r.Subject == "CN=c9.contoso.com"
+	}
+	if !found {
+		t.Errorf("the issued certificate is not in the PostgreSQL store (%d records)", len(all))
+	}
+	if _, err := os.Stat(filepath.Join(dir, crl.StoreFile)); err == nil {
+		t.Error("a SQLite store was created although CMGPKI_STORE names PostgreSQL")
 	}
 }
