@@ -247,3 +247,65 @@ func TestPostgresUnavailable(t *testing.T) {
 		t.Fatal("unreachable")
 	}
 }
+
+// TestPostgresOneSignerOthersAdopt: two updaters (two serve instances) on
+// one database with MaySign from the signing lock: after the lock is taken,
+// only its holder signs; the other serves the holder's CRL, and no CRL
+// number is drawn by the instance that may not sign.
+func TestPostgresOneSignerOthersAdopt(t *testing.T) {
+	ctx := context.Background()
+	_, dsn := pgDB(t)
+	a, err := OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	fx := newFixture(t, "", a, &labSpecNoLeaves)
+	may := func(s *PostgresStore) func(context.Context) bool {
+		return func(ctx context.Context) bool { ok, err := s.TrySigning(ctx); return ok && err == nil }
+	}
+	ua := &Updater{Store: a, Clock: fx.clk, Issuers: fx.issuers, MaySign: may(a)}
+	ub := &Updater{Store: b, Clock: fx.clk, Issuers: fx.issuers, MaySign: may(b)}
+	if _, err := ua.RunOnce(ctx); err != nil { // no CRL yet: signs without the lock
+		t.Fatal(err)
+	}
+	if _, err := ub.RunOnce(ctx); err != nil { // adopts
+		t.Fatal(err)
+	}
+	if ok, _ := a.TrySigning(ctx); !ok {
+		t.Fatal("instance a did not get the signing lock")
+	}
+	number := func(u *Updater) int64 {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		return u.current["issuing-ca"].Number.Int64()
+	}
+	n0 := number(ua)
+	if number(ub) != n0 {
+		t.Fatalf("instances serve CRL %d and %d", n0, number(ub))
+	}
+	serial := fx.cert(t, "mp-https").SerialNumber
+	if _, _, err := b.Revoke(ctx, "issuing-ca", serial, fx.clk.Now(), ocsp.KeyCompromise); err != nil {
+		t.Fatal(err)
+	}
+	if made, err := ub.RunOnce(ctx); err != nil || len(made) != 0 {
+		t.Fatalf("the instance without the lock signed: %d CRLs, %v", len(made), err)
+	}
+	if _, err := ua.RunOnce(ctx); err != nil { // the holder signs
+		t.Fatal(err)
+	}
+	if _, err := ub.RunOnce(ctx); err != nil { // the other adopts it
+		t.Fatal(err)
+	}
+	if na, nb := number(ua), number(ub); na != nb || na <= n0 {
+		t.Errorf("after the revocation: a serves %d, b %d (before %d)", na, nb, n0)
+	}
+	if next, _ := a.NextCRLNumber(ctx, "issuing-ca"); next.Int64() != number(ua)+1 {
+		t.Errorf("next CRL number %v: the instance without the lock drew numbers (serving %d)", next, number(ua))
+	}
+}
