@@ -174,7 +174,9 @@ func TestRules(t *testing.T) {
 		{"cmg_no_cn_prefix_na", CMGServer, func(c *x509.Certificate) { c.Subject = pkix.Name{} }, nil, "e_cmg_service_name_prefix", lint.NA, ""},
 		{"cmg_cn_wildcard_inner", CMGServer, func(c *x509.Certificate) { c.Subject.CommonName = "cmg.*.contoso.com" }, nil, "e_cmg_service_name_invalid", lint.Error, "whole leftmost label"},
 		{"cmg_cn_wildcard_partial", CMGServer, func(c *x509.Certificate) { c.Subject.CommonName = "cmg*.contoso.com" }, nil, "e_cmg_service_name_invalid", lint.Error, "whole leftmost label"},
-		{"cmg_cn_wildcard_ok", CMGServer, func(c *x509.Certificate) { c.Subject.CommonName, c.DNSNames = "*.contoso.com", []string{"*.contoso.com"} }, nil, "e_cmg_service_name_invalid", lint.Pass, ""},
+		{"cmg_cn_wildcard_ok", CMGServer, func(c *x509.Certificate) {
+			c.Subject.CommonName, c.DNSNames = "*.contoso.com", []string{"*.contoso.com"}
+		}, nil, "e_cmg_service_name_invalid", lint.Pass, ""},
 		{"cmg_cn_not_fqdn", CMGServer, func(c *x509.Certificate) { c.Subject.CommonName = "cmg01" }, nil, "e_cmg_service_name_invalid", lint.Error, "not fully qualified"},
 		{"ca_without_key_cert_sign", IssuingCA, func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageCRLSign }, nil, "e_ca_key_cert_sign_missing", lint.Error, "Key Usage is [cRLSign]; a CA needs keyCertSign"},
 		{"ca_without_key_cert_sign_not_ku_missing", IssuingCA, func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageCRLSign }, nil, "e_key_usage_missing", lint.Pass, ""},
