@@ -66,7 +66,7 @@ var sources = map[SourceID]Source{
 	SrcRFC6960:  {SrcRFC6960, "RFC 6960 Online Certificate Status Protocol", "https://www.rfc-editor.org/rfc/rfc6960", "2013-06"},
 	SrcCNG:      {SrcCNG, "CNG certificates overview", learn + "core/plan-design/network/cng-certificates-overview", "2021"},
 	SrcRFC2818:  {SrcRFC2818, "RFC 2818 HTTP Over TLS", "https://www.rfc-editor.org/rfc/rfc2818", "2000-05"},
-	SrcChain:    {SrcChain, "CertGetCertificateChain function (wincrypt.h)", "https://learn.microsoft.com/windows/win32/api/wincrypt/nf-wincrypt-certgetcertificatechain", "2024"},
+	SrcChain:    {SrcChain, "CertGetCertificateChain function (wincrypt.h)", "https://learn.microsoft.com/windows/win32/api/wincrypt/nf-wincrypt-certgetcertificatechain", "sdk-api, as read for windows-trust.md"},
 }
 
 // LookupSource returns the catalogued source id.

@@ -23,7 +23,6 @@ func init() {
 			Fix:         "ask your CA for a renewed certificate now and deploy it before notAfter",
 			WinError:    lint.Expired,
 		},
-		Applies: func(s Subject) bool { return true },
 		Check: func(s Subject, env lint.Env) lint.Outcome {
 			if env.At.IsZero() || env.At.Before(s.Cert.NotBefore) || env.At.After(s.Cert.NotAfter) {
 				return lint.PassOutcome // no moment, or outside validity: e_not_valid_at speaks
