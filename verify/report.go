@@ -447,7 +447,7 @@ func reasonFlags(r Reason) TrustStatus {
 		return 0
 	}
 	for _, f := range []TrustStatus{TrustIsNotTimeValid, TrustIsRevoked, TrustIsNotValidForUsage, TrustIsUntrustedRoot,
-		TrustIsOfflineRevocation | TrustRevocationStatusUnknown, TrustInvalidBasicConstraints,
+		TrustIsOfflineRevocation | TrustRevocationStatusUnknown, TrustRevocationStatusUnknown, TrustInvalidBasicConstraints,
 		TrustInvalidNameConstraints | TrustHasNotSupportedNameConstraint | TrustHasNotDefinedNameConstraint | TrustHasNotPermittedNameConstraint | TrustHasExcludedNameConstraint,
 		TrustInvalidExtension | TrustHasNotSupportedCriticalExt | TrustInvalidPolicyConstraints} {
 		if rs := reasonsOf(f); len(rs) > 0 && rs[0] == r {
@@ -476,7 +476,10 @@ func reasonsOf(s TrustStatus) []Reason {
 	add(TrustIsNotTimeValid, ReasonExpired)
 	add(TrustIsRevoked, ReasonRevoked)
 	add(TrustIsNotValidForUsage, ReasonWrongUsage)
-	add(TrustIsOfflineRevocation|TrustRevocationStatusUnknown, ReasonRevocationOffline)
+	add(TrustIsOfflineRevocation, ReasonRevocationOffline)
+	if s&TrustRevocationStatusUnknown != 0 && s&TrustIsOfflineRevocation == 0 {
+		out = append(out, ReasonNoRevocationCheck)
+	}
 	return out
 }
 
