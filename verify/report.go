@@ -253,9 +253,16 @@ func CheckCertificate(ctx context.Context, in CertInput, o CertOptions) (*Report
 		choice.Usages = append(choice.Usages, oidName(u))
 	}
 	rep.Profile = choice
+	notice := roleRevocationNotice(p, co.Revocation)
+	if notice != nil {
+		co.SkipLeafRevocation = true
+	}
 	chain, cerr := ChainContext(ctx, leaf, co)
 	if chain == nil {
 		return nil, cerr
+	}
+	if notice != nil {
+		chain.Notices = append(chain.Notices, *notice)
 	}
 	rep.Chain = chain
 	rep.add(OriginChain, chainFindings(chain)...)
@@ -268,6 +275,24 @@ func CheckCertificate(ctx context.Context, in CertInput, o CertOptions) (*Report
 		rep.add(OriginProfile, lintFindings(leaf, p, chainCerts(chain), env)...)
 	}
 	return rep.finish(), nil
+}
+
+// roleRevocationNotice returns the notice for a certificate whose role's
+// relying parties do not check its revocation (profiles.RevocationSpec
+// Checked false: a WPJ device certificate, a delegated OCSP responder), or
+// nil when the leaf is checked as mode says. With a notice, the leaf is left
+// out of the revocation check; the rest of the chain still is checked.
+func roleRevocationNotice(p *profiles.Profile, mode RevocationMode) *Warning {
+	if p == nil || p.Revocation.Checked || mode == RevocationOff {
+		return nil
+	}
+	why := p.Revocation.Note
+	if why == "" {
+		why = "its relying parties do not check it"
+	}
+	return &Warning{Code: "revocation_not_checked_for_role", Level: "notice",
+		Message: fmt.Sprintf("revocation of this %s certificate not checked: %s; the rest of the chain is checked", p.Role, why),
+		Source:  p.Revocation.Cite.String()}
 }
 
 // EndpointCheckOptions are the inputs of CheckEndpoint.
@@ -447,7 +472,7 @@ func reasonFlags(r Reason) TrustStatus {
 		return 0
 	}
 	for _, f := range []TrustStatus{TrustIsNotTimeValid, TrustIsRevoked, TrustIsNotValidForUsage, TrustIsUntrustedRoot,
-		TrustIsOfflineRevocation | TrustRevocationStatusUnknown, TrustInvalidBasicConstraints,
+		TrustIsOfflineRevocation | TrustRevocationStatusUnknown, TrustRevocationStatusUnknown, TrustInvalidBasicConstraints,
 		TrustInvalidNameConstraints | TrustHasNotSupportedNameConstraint | TrustHasNotDefinedNameConstraint | TrustHasNotPermittedNameConstraint | TrustHasExcludedNameConstraint,
 		TrustInvalidExtension | TrustHasNotSupportedCriticalExt | TrustInvalidPolicyConstraints} {
 		if rs := reasonsOf(f); len(rs) > 0 && rs[0] == r {
@@ -476,7 +501,10 @@ func reasonsOf(s TrustStatus) []Reason {
 	add(TrustIsNotTimeValid, ReasonExpired)
 	add(TrustIsRevoked, ReasonRevoked)
 	add(TrustIsNotValidForUsage, ReasonWrongUsage)
-	add(TrustIsOfflineRevocation|TrustRevocationStatusUnknown, ReasonRevocationOffline)
+	add(TrustIsOfflineRevocation, ReasonRevocationOffline)
+	if s&TrustRevocationStatusUnknown != 0 && s&TrustIsOfflineRevocation == 0 {
+		out = append(out, ReasonNoRevocationCheck)
+	}
 	return out
 }
 
