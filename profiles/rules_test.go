@@ -136,7 +136,7 @@ func TestRules(t *testing.T) {
 		{"leaf_is_ca", MPHTTPS, func(c *x509.Certificate) { c.IsCA = true }, nil, "e_basic_constraints_mismatch", lint.Error, "cA=TRUE"},
 		{"ca_not_ca", RootCA, func(c *x509.Certificate) { c.IsCA = false; c.KeyUsage = x509.KeyUsageDigitalSignature }, nil, "e_basic_constraints_mismatch", lint.Error, "a CA needs cA=TRUE"},
 		{"zero_validity", PKIClient, func(c *x509.Certificate) { c.NotAfter = c.NotBefore }, nil, "e_validity_empty", lint.Error, "notAfter must be after notBefore"},
-		{"no_cdp", CMGServer, func(c *x509.Certificate) { c.CRLDistributionPoints = nil }, nil, "w_cdp_missing", lint.Warn, "needs an http:// one"},
+		{"no_cdp", CMGServer, func(c *x509.Certificate) { c.CRLDistributionPoints = nil }, nil, "w_cdp_missing", lint.Warn, "no CRL distribution point and no OCSP URL"},
 		{"ldap_cdp_only", PKIClient, func(c *x509.Certificate) { c.CRLDistributionPoints = []string{"ldap:///CN=x"} }, nil, "w_cdp_missing", lint.Warn, "ldap:"},
 		{"ocsp_only_ok", PKIClient, func(c *x509.Certificate) {
 			c.CRLDistributionPoints, c.OCSPServer = nil, []string{"http://ocsp.contoso.com"}
