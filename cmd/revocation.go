@@ -221,7 +221,7 @@ the lab's store, from which a running "cmgpki serve" serves it within its poll.
 			if err != nil {
 				return err
 			}
-			issuers, _, err := labIssuers(o.lab, kp)
+			issuers, _, err := labIssuers(o.lab, kp, f.secretSource("--key-password-file", o.keyPasswordFile, "CMGPKI_KEY_PASSWORD"))
 			if err != nil {
 				return err
 			}
@@ -312,7 +312,7 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	if err != nil {
 		return err
 	}
-	issuers, ld, err := labIssuers(o.lab, kp)
+	issuers, ld, err := labIssuers(o.lab, kp, f.secretSource("--key-password-file", o.keyPasswordFile, "CMGPKI_KEY_PASSWORD"))
 	if err != nil {
 		return err
 	}
