@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
-
 )
 
 // complete asks cobra's hidden __complete command, as the shell scripts do,
