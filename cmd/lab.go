@@ -222,7 +222,7 @@ The WPJ CA is RSA, as Entra's MS-Organization-Access CA is: with an EC
 ` + exitCodesHelp(runCodes...),
 		Example: `  cmgpki ca init --out my-ca
   cmgpki ca init --out ec-ca --key-type p384 --no-issuing-ca --no-wpj-ca
-  cmgpki ca init --out my-ca --base-url http://pki.contoso.com`,
+  cmgpki ca init --out pki-ca --base-url http://pki.contoso.com`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := outputFormat(o.output); err != nil {
