@@ -109,7 +109,7 @@ func TestIssueChecksOwnPFXPassword(t *testing.T) {
 
 	// ca init with an own password: no PFX to check against yet.
 	ci := filepath.Join(base, "ci")
-	mustRun(t, nil, "ca", "init", "--out", ci, "--pfx-password-file", pw)
+	mustRun(t, map[string]string{"CMGPKI_PFX_PASSWORD": "Right-Passw0rd"}, "ca", "init", "--out", ci)
 	r = mustRun(t, map[string]string{"CMGPKI_PFX_PASSWORD": "Right-Passw0rd"}, "issue", "pki-client", "--lab", ci, "--name", "c1", "--cn", "c1.contoso.com")
 	if !strings.Contains(r.errOut, "Note: lab "+ci+" has no PFX yet, so the password from CMGPKI_PFX_PASSWORD could not be checked") {
 		t.Errorf("no Note about the unchecked password:\n%s", r.errOut)
