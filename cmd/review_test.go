@@ -209,11 +209,11 @@ func TestLabCreateIntoEmptyDir(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(keyless, "ca")); err != nil {
 		t.Fatal(err)
 	}
+	t.Chdir(keyless)
+	wantUsage(t, runCmd(t, nil, "lab", "create", "--out", ".", "--force"), []string{"--out . cannot be the current directory or contain it"})
 	if err := os.MkdirAll(filepath.Join(keyless, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Chdir(keyless)
-	wantUsage(t, runCmd(t, nil, "lab", "create", "--out", ".", "--force"), []string{"--out . cannot be the current directory or contain it"})
 	t.Chdir(filepath.Join(keyless, "sub"))
 	wantUsage(t, runCmd(t, nil, "lab", "create", "--out", "..", "--force"), []string{"--out .. cannot be the current directory or contain it"})
 	if _, err := os.Stat(filepath.Join(keyless, lab.ManifestFile)); err != nil {
