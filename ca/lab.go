@@ -38,7 +38,8 @@ const PFXPasswordFile = "pfx-password.txt"
 
 // LabOptions controls how a lab is made.
 type LabOptions struct {
-	// Out is the lab directory; it must not exist unless Force is set.
+	// Out is the lab directory; it must not exist, or be an empty directory
+	// (filled, not replaced), unless Force is set.
 	Out string
 	// Force replaces an existing Out, but only a lab made by cmgpki that
 	// holds no CA key at any depth and nothing cmgpki did not write (say, a

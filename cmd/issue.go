@@ -73,7 +73,7 @@ Arguments:
 	fl.StringVar(&o.pfxPasswordFile, "pfx-password-file", "", "PFX password file (or $CMGPKI_PFX_PASSWORD) for a lab made with your own password; a lab with pfx-password.txt uses that one")
 	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys, also used for the new key (or $CMGPKI_KEY_PASSWORD)")
 	fl.StringVar(&o.template, "template", "", "x509util template file applied on top of the profile")
-	fl.BoolVar(&o.force, "force", false, "replace a certificate of the same name")
+	fl.BoolVar(&o.force, "force", false, "replace a certificate of the same name (the old one is not revoked: it stays in the manifest's replaced list, revocable)")
 	addOutputFlag(c, &o.output)
 	_ = c.RegisterFlagCompletionFunc("key-type", issueKeyTypes)
 	return c
