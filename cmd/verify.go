@@ -152,8 +152,15 @@ func (t *trustFlags) load(f *Factory) (roots, inters []*x509.Certificate, err er
 	return roots, inters, nil
 }
 
+// isSelfSigned reports a self-signed certificate. A SHA-1 signature counts
+// (Go refuses to check it; Windows trusts SHA-1 enterprise roots).
 func isSelfSigned(c *x509.Certificate) bool {
-	return string(c.RawIssuer) == string(c.RawSubject) && c.CheckSignatureFrom(c) == nil
+	if string(c.RawIssuer) != string(c.RawSubject) {
+		return false
+	}
+	err := c.CheckSignatureFrom(c)
+	var insecure x509.InsecureAlgorithmError
+	return err == nil || errors.As(err, &insecure)
 }
 
 func displayCert(c *x509.Certificate) string {

@@ -223,6 +223,38 @@ type CertOptions struct {
 	Profile string
 	// Env is the rule environment; its At defaults to ChainOptions.At.
 	Env lint.Env
+	// ExpectedNames are the FQDNs the certificate must carry (--name; an
+	// MP's intranet and internet FQDN), ComputerName the client's computer
+	// name (--computer); empty: not checked.
+	ExpectedNames []string
+	ComputerName  string
+	// Previous is the certificate a renewed one replaces (--previous): the
+	// renewal rules compare the two. Nil: no comparison.
+	Previous *x509.Certificate
+	// CMGTrusted are the trusted root and intermediate certificates uploaded
+	// to the CMG (--cmg-trusted): the certificate's chain must be covered by
+	// them. Nil: not checked.
+	CMGTrusted []*x509.Certificate
+}
+
+// withChainRules merges the chain rules' findings with the chain's own,
+// leaving out the chain's finding where a rule reports the same problem
+// (an incomplete chain, a chain complete only through AIA).
+func withChainRules(chain, rules []Finding) []Finding {
+	dup := map[string]string{"e_chain_incomplete": "chain_partial_chain", "w_chain_complete_only_through_aia": "complete_only_through_aia"}
+	drop := map[string]bool{}
+	for _, f := range rules {
+		if d, ok := dup[f.ID]; ok {
+			drop[d] = true
+		}
+	}
+	var out []Finding
+	for _, f := range chain {
+		if !drop[f.ID] {
+			out = append(out, f)
+		}
+	}
+	return append(out, rules...)
 }
 
 // CheckCertificate judges the certificate of in as a Windows client
@@ -240,7 +272,11 @@ func CheckCertificate(ctx context.Context, in CertInput, o CertOptions) (*Report
 	rep := &Report{Schema: ReportSchema, Kind: "cert", At: o.At, leaf: leaf,
 		Input: &Input{File: b.Name, Format: b.Format, Certificates: len(b.Certs), PFX: b.PFX, HasKey: b.Key != nil}}
 	rep.Certificate = summarize(leaf)
-	rep.add(OriginInput, inputFindings(b, in, rep.Input, leaf)...)
+	env := o.Env
+	if env.At.IsZero() {
+		env.At = o.At
+	}
+	rep.add(OriginInput, inputFindings(b, in, rep.Input, leaf, env)...)
 
 	choice, p, err := ChooseProfile(leaf, o.Profile, false)
 	if err != nil {
@@ -265,14 +301,17 @@ func CheckCertificate(ctx context.Context, in CertInput, o CertOptions) (*Report
 		chain.Notices = append(chain.Notices, *notice)
 	}
 	rep.Chain = chain
-	rep.add(OriginChain, chainFindings(chain)...)
+	rep.add(OriginChain, withChainRules(chainFindings(chain), CheckChainRules(chain, env))...)
+	rep.CMVersion = env.CMVersion
 	if p != nil {
-		env := o.Env
-		if env.At.IsZero() {
-			env.At = o.At
-		}
-		rep.CMVersion = env.CMVersion
-		rep.add(OriginProfile, lintFindings(leaf, p, chainCerts(chain), env)...)
+		rep.add(OriginProfile, lintFindings(profiles.Subject{Cert: leaf, Profile: p, Chain: chainCerts(chain),
+			ExpectedNames: o.ExpectedNames, ComputerName: o.ComputerName}, env)...)
+	}
+	if o.Previous != nil {
+		rep.add(OriginProfile, CompareRenewal(o.Previous, leaf, env)...)
+	}
+	if o.CMGTrusted != nil {
+		rep.add(OriginChain, CheckCMGTrusted(o.CMGTrusted, [][]*x509.Certificate{chainCerts(chain)}, env)...)
 	}
 	return rep.finish(), nil
 }
@@ -345,7 +384,7 @@ func CheckEndpoint(ctx context.Context, o EndpointCheckOptions) (*Report, error)
 			env.At = o.At
 		}
 		rep.CMVersion = env.CMVersion
-		rep.add(OriginProfile, lintFindings(leaf, p, chainCerts(res.Chain), env)...)
+		rep.add(OriginProfile, lintFindings(profiles.Subject{Cert: leaf, Profile: p, Chain: chainCerts(res.Chain)}, env)...)
 	}
 	return rep.finish(), nil
 }
@@ -508,43 +547,25 @@ func reasonsOf(s TrustStatus) []Reason {
 	return out
 }
 
-// inputFindings are the findings about the file itself: a PFX without its
-// key, a key that does not belong to the certificate, AES-only protection.
-func inputFindings(b *certio.Bundle, in CertInput, info *Input, leaf *x509.Certificate) []Finding {
+// inputFindings are the findings about the file itself, from the input
+// rules (rule_pfx_*.go, rule_key_mismatch.go): a PFX without its key, a key
+// that does not belong to the certificate, AES-only protection.
+func inputFindings(b *certio.Bundle, in CertInput, info *Input, leaf *x509.Certificate, env lint.Env) []Finding {
 	var out []Finding
-	if b.Format == certio.FormatPKCS12 {
-		// certio refuses a keyless PFX today (an input error); a bundle
-		// read some other way still gets the finding.
-		if b.Key == nil {
-			out = append(out, Finding{ID: "pfx_no_private_key", Level: lint.Error,
-				Message: b.Name + ": the PFX holds no private key: it cannot be bound to a site or uploaded in the CMG wizard",
-				Fix:     "export the certificate again with its private key (Export-PfxCertificate, or certutil -exportPFX)", Source: "cmg-reference.md [PFXCMD]"})
-		}
-		if b.PFX != nil && b.PFX.AESOnly() {
-			out = append(out, Finding{ID: "pfx_aes_only", Level: lint.Warn,
-				Message: b.Name + ": the PFX is protected with AES only (" + b.PFX.String() + "): Windows Server 2016 and older cannot import it and report a wrong password",
-				Fix:     "export it with TripleDES-SHA1 (Export-PfxCertificate -CryptoAlgorithmOption TripleDES_SHA1) when the importing host is Server 2016 or older", Source: "cmg-reference.md [PFXCMD]"})
-		}
-	}
 	if b.KeyEncrypted {
 		out = append(out, Finding{ID: "key_not_checked", Level: lint.Notice,
 			Message: b.Name + ": the private key is encrypted and no password was given; it was not checked"})
 	}
-	key, keyFrom := b.Key, b.Name
+	key := b.Key
 	if in.Key != nil {
-		key, keyFrom = in.Key, in.KeyFile
+		key = in.Key
 		info.HasKey, info.KeyFile = true, in.KeyFile
 	}
 	if key != nil {
 		ok := certio.KeyMatchesCertificate(key, leaf) == nil
 		info.KeyMatches = &ok
-		if !ok {
-			out = append(out, Finding{ID: "key_mismatch", Level: lint.Error,
-				Message: fmt.Sprintf("the private key of %s does not belong to %s", keyFrom, leaf.Subject),
-				Fix:     "use the key the certificate was issued for (the certificate request's key)"})
-		}
 	}
-	return out
+	return append(out, CheckInput(InputSubject{Name: b.Name, Bundle: b, PFX: b.PFX, Key: in.Key, KeyFile: in.KeyFile, Leaf: leaf}, env)...)
 }
 
 func summarize(c *x509.Certificate) *CertSummary {
