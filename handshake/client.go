@@ -56,7 +56,7 @@ type result struct {
 
 func (r result) reason() string {
 	line, _, _ := strings.Cut(string(r.body), "\n")
-	return fmt.Sprintf("HTTP %d %s", r.status, strings.TrimSpace(line))
+	return strings.TrimSpace(fmt.Sprintf("HTTP %d %s", r.status, strings.TrimSpace(line)))
 }
 
 // cmgTLS is the client's TLS configuration toward the CMG: the server
@@ -117,7 +117,12 @@ func (c *client) step(id, comp string, mark int, st Status, detail string) *Step
 // transport error.
 func (c *client) tlsFail(id string, mark int, r result) {
 	if r.tlsErr != nil {
-		s := c.step(id, CompClient, mark, Fail, "CMG certificate refused: "+r.tlsErr.Detail)
+		short := r.tlsErr.Detail
+		if i := strings.Index(short, " (OCSP "); i > 0 {
+			short = short[:i] // the URLs tried are in the evidence
+		}
+		c.log(logCCMSetup, "[verify] CMG certificate chain: %s", r.tlsErr.Detail)
+		s := c.step(id, CompClient, mark, Fail, "CMG certificate refused: "+short)
 		s.Windows = verify.LintWinError(&r.tlsErr.Windows)
 		s.Fix = r.tlsErr.Fix
 		s.Proof = c.proofEndpoint()
@@ -237,6 +242,7 @@ func (c *client) connect(ctx context.Context) bool {
 	if r.status != 200 {
 		c.log(logCCMSetup, "Failed to get AAD info from CMG: %s", r.reason())
 		s := c.step(StepAADInfo, CompCMG, mark, Fail, fmt.Sprintf("the CMG returned no AAD information for tenant %s (%s): the tenant is not onboarded", w.tenantID, r.reason()))
+		s.HTTP = r.reason()
 		s.Fix = "onboard tenant " + w.tenantID + " in Configuration Manager (Administration > Cloud Services > Microsoft Entra tenants) and create the client and server apps"
 		return false
 	}
@@ -393,6 +399,7 @@ func (c *client) check(id string, mark int, r result, okDetail string) bool {
 	}
 	body := string(r.body)
 	s := c.step(id, CompCMG, mark, Fail, r.reason())
+	s.HTTP = r.reason()
 	switch {
 	case strings.Contains(body, errClientCertRequired):
 		s.Component = CompMP

@@ -18,6 +18,7 @@
 package handshake
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/cmgpki/cmgpki/lint"
@@ -68,7 +69,10 @@ type Step struct {
 	// documented logs (file: line).
 	Evidence []string      `json:"evidence,omitempty"`
 	Windows  lint.WinError `json:"windows_error,omitzero"`
-	Fix      string        `json:"fix,omitempty"`
+	// HTTP is the refusal a component answered with ("HTTP 403
+	// CMGConnector_Clientcertificaterequired"), "" when none.
+	HTTP string `json:"http,omitempty"`
+	Fix  string `json:"fix,omitempty"`
 	// Proof is the cmgpki command that proves the stage's certificate
 	// decision on its own, where one applies.
 	Proof string `json:"proof,omitempty"`
@@ -114,6 +118,20 @@ func (f *Flow) finish() {
 	if f.FailingStep != "" {
 		f.Result = Fail
 	}
+}
+
+// CodeText is the failing step's Windows error, else its HTTP refusal, else "".
+func CodeText(steps []Step) string {
+	for _, s := range steps {
+		if s.Status != Fail {
+			continue
+		}
+		if !s.Windows.IsZero() {
+			return fmt.Sprintf("%s 0x%08X", s.Windows.Name, s.Windows.HRESULT)
+		}
+		return s.HTTP
+	}
+	return ""
 }
 
 // ScenarioResult is one row of the matrix.

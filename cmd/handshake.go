@@ -1,0 +1,192 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cmgpki/cmgpki/handshake"
+	"github.com/cmgpki/cmgpki/lab"
+)
+
+type handshakeOptions struct {
+	lab             string
+	scenario        string
+	noCRLCheck      bool
+	at              string
+	output          string
+	keyPasswordFile string
+}
+
+func newHandshakeCmd(f *Factory) *cobra.Command {
+	o := &handshakeOptions{}
+	c := &cobra.Command{
+		Use:   "handshake --lab DIR [--scenario NAME|all] [--no-crl-check]",
+		Short: "run the client flow through a simulated CMG, connection point, MP and Entra on loopback TLS",
+		Long: `Run the ConfigMgr client flow of the Microsoft documents (ccmsetup, then the CCM
+client) through the lab's certificates: a CMG, a CMG connection point, a management
+point, an Entra token service and the lab's revocation server run as real HTTPS
+(and HTTP) servers on 127.0.0.1, reached by their real names through the
+simulator's own resolver (nothing edits the hosts file). The client judges every
+certificate with verify's code, as 'cmgpki verify' does.
+
+Steps: cmg-tls (the client's chain and revocation check of the CMG certificate),
+aad-info (AADAuthInfo for the tenant), auth-choice (a valid PKI client certificate
+wins; else a device token, then a user token), ccm-token (CCM_STS through CMG,
+connection point and MP), location, registration, token-renewal (the simulated
+clock advances past the CCM token's 8 hours) and security-settings (the site's
+CRL setting replaces /NoCRLCheck).
+
+One row per step: step, component, result, detail, the Windows error the client
+would log, and the fix. --scenario all runs the scenario matrix: scenario,
+expected, got, failing step, code. --output json prints {"schema":
+"cmgpki/handshake/v1", "scenarios": [{"name", "description", "expected", "got",
+"expected_failing_step", "failing_step", "code", "steps": [{"step", "component",
+"time", "result", "detail", "evidence", "windows_error", "http", "fix", "proof"}]}]}.
+
+Modelled, not copied (not public): the CMG to connection point channel, the CCM
+token format and the CCM message bodies. The simulated time starts at --at
+(default now); the lab's certificates must be valid then.
+
+Scenarios: ` + strings.Join(handshake.Names(), ", ") + `.
+
+Exit codes:
+  0  success: every scenario run gave its expected outcome
+  1  a scenario's outcome differs from the expected one (for the default
+     scenario: the flow failed)
+  2  usage or input error (bad flag, unknown scenario, not a lab); nothing was written
+  3  operational error (listener, I/O)`,
+		Example: `  cmgpki handshake --lab cmg-lab
+  cmgpki handshake --lab cmg-lab --scenario all
+  cmgpki handshake --lab cmg-lab --scenario crl-unreachable
+  cmgpki handshake --lab cmg-lab --no-crl-check --output json`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runHandshake(c.Context(), f, o)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&o.lab, "lab", "", "lab directory (cmgpki lab create)")
+	fl.StringVar(&o.scenario, "scenario", handshake.Happy, "scenario to run, or all for the matrix")
+	fl.BoolVar(&o.noCRLCheck, "no-crl-check", false, "ccmsetup /NoCRLCheck: the bootstrap does not check revocation (one scenario only)")
+	fl.StringVar(&o.at, "at", "", "simulated start time, RFC 3339 (default now)")
+	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys (or $CMGPKI_KEY_PASSWORD)")
+	addOutputFlag(c, &o.output)
+	return c
+}
+
+func runHandshake(ctx context.Context, f *Factory, o *handshakeOptions) error {
+	if o.lab == "" {
+		return &UsageError{Err: errors.New("--lab is required"), ShowUsage: true}
+	}
+	if err := outputFormat(o.output); err != nil {
+		return err
+	}
+	var names []string
+	if o.scenario == "all" {
+		if o.noCRLCheck {
+			return usageErr(errors.New("--no-crl-check applies to one scenario; the matrix already has no-crl-check-bootstrap"))
+		}
+	} else {
+		if _, err := handshake.Find(o.scenario); err != nil {
+			return usageErr(fmt.Errorf("--scenario: %w", err))
+		}
+		names = []string{o.scenario}
+	}
+	at := f.Clock.Now().UTC().Truncate(time.Second)
+	if o.at != "" {
+		t, err := time.Parse(time.RFC3339, o.at)
+		if err != nil {
+			return usageErr(fmt.Errorf("--at %q: want RFC 3339 (2026-11-22T08:00:00Z): %v", o.at, err))
+		}
+		at = t
+	}
+	kp, err := f.secret("--key-password-file", o.keyPasswordFile, "CMGPKI_KEY_PASSWORD")
+	if err != nil {
+		return err
+	}
+	m, err := handshake.Load(o.lab, kp)
+	if err != nil {
+		if errors.Is(err, lab.ErrNotLab) || strings.Contains(err.Error(), "lab") {
+			return usageErr(fmt.Errorf("--lab %s: %w", o.lab, err))
+		}
+		return err
+	}
+	mx, err := handshake.RunMatrix(ctx, m, names, handshake.Options{At: at, NoCRLCheck: o.noCRLCheck})
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(o.output, "json") {
+		if err := renderJSON(f.IO.Out, mx); err != nil {
+			return err
+		}
+	} else if err := renderHandshake(f, mx, o.scenario == "all"); err != nil {
+		return err
+	}
+	bad := 0
+	for _, s := range mx.Scenarios {
+		if !s.AsExpected() {
+			bad++
+		}
+	}
+	if o.scenario == "all" {
+		fmt.Fprintf(f.IO.ErrOut, "%d scenario(s), %d as expected, %d not\n", len(mx.Scenarios), len(mx.Scenarios)-bad, bad)
+	} else {
+		s := mx.Scenarios[0]
+		for _, n := range s.Notes {
+			f.notef("%s", n)
+		}
+		msg := fmt.Sprintf("handshake %s: %s (expected %s)", s.Name, s.Got, s.Expected)
+		if s.FailingStep != "" {
+			msg += fmt.Sprintf(", failing step %s", s.FailingStep)
+			if code := handshake.CodeText(s.Steps); code != "" {
+				msg += ": " + code
+			}
+		}
+		fmt.Fprintln(f.IO.ErrOut, msg)
+	}
+	if bad > 0 {
+		return &FindingsError{Msg: fmt.Sprintf("handshake: %d scenario(s) did not give the expected outcome", bad)}
+	}
+	return nil
+}
+
+func renderHandshake(f *Factory, mx *handshake.Matrix, matrix bool) error {
+	if matrix {
+		cols := []column{{Header: "SCENARIO", Priority: 1}, {Header: "EXPECTED", Priority: 1}, {Header: "GOT", Priority: 1},
+			{Header: "FAILING STEP", Priority: 1}, {Header: "CODE", Priority: 2, Min: 12, Shrink: cutEnd}, {Header: "AS EXPECTED", Priority: 1}}
+		var rows [][]string
+		for _, s := range mx.Scenarios {
+			ok := "yes"
+			if !s.AsExpected() {
+				ok = "NO (expected " + dash(s.ExpectedStep) + ")"
+			}
+			rows = append(rows, []string{s.Name, string(s.Expected), string(s.Got), dash(s.FailingStep), dash(handshake.CodeText(s.Steps)), ok})
+		}
+		return renderTable(f, cols, rows)
+	}
+	s := mx.Scenarios[0]
+	cols := []column{{Header: "STEP", Priority: 1}, {Header: "COMPONENT", Priority: 2}, {Header: "RESULT", Priority: 1},
+		{Header: "DETAIL", Priority: 1, Min: 30, Shrink: wrapWords}, {Header: "WINDOWS ERROR", Priority: 2, Min: 12, Shrink: cutEnd},
+		{Header: "FIX", Priority: 3, Min: 20, Shrink: wrapWords}}
+	var rows [][]string
+	for _, st := range s.Steps {
+		code := st.HTTP
+		if !st.Windows.IsZero() {
+			code = fmt.Sprintf("%s 0x%08X", st.Windows.Name, st.Windows.HRESULT)
+		}
+		rows = append(rows, []string{st.ID, st.Component, string(st.Status), st.Detail, dash(code), dash(st.Fix)})
+	}
+	return renderTable(f, cols, rows)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
