@@ -2,9 +2,14 @@ package handshake
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +134,98 @@ func TestHandshakeScenarios(t *testing.T) {
 				t.Errorf("failing step %s has no fix", s.ID)
 			}
 		})
+	}
+}
+
+// TestHandshakeCMGWithOpenSSL drives the simulated CMG with openssl
+// s_client: it presents the cmg-server chain, which verifies against the
+// lab root at the simulated time, and answers AADAuthInfo over HTTP.
+func TestHandshakeCMGWithOpenSSL(t *testing.T) {
+	e, err := start(context.Background(), testMat, defaultWorld(testMat), simStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	root := filepath.Join(t.TempDir(), "root.pem")
+	if err := os.WriteFile(root, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: testMat.EnterpriseRoot.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := e.net.addrs[testMat.CMGName+":443"]
+	args := []string{"s_client", "-connect", addr, "-servername", testMat.CMGName, "-CAfile", root, "-verify_return_error",
+		"-attime", pkitest.AtUnixPlus(time.Hour), "-showcerts", "-ign_eof"}
+	if err := pkitest.CheckTimeArgs(args); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(pkitest.OpenSSL(t), args...)
+	cmd.Stdin = strings.NewReader("GET /CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=" + TenantID + " HTTP/1.1\r\nHost: " + testMat.CMGName + "\r\nConnection: close\r\n\r\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl s_client: %v\n%s", err, out)
+	}
+	for _, want := range []string{"s:CN = cmg.contoso.com", "s:CN = contoso.com Lab Issuing CA", "Verify return code: 0 (ok)", "HTTP/1.1 200 OK", `"ClientAppId":"` + ClientAppID + `"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("s_client output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestHandshakeNoLeaks runs passing and failing scenarios and a start that
+// fails, then checks that every goroutine ended and the listeners are closed.
+func TestHandshakeNoLeaks(t *testing.T) {
+	run(t, Happy, Options{}) // warm up lazily started runtime goroutines
+	before := runtime.NumGoroutine()
+	var addrs []string
+	for _, n := range []string{Happy, "crl-unreachable", "cp-cert-untrusted-by-mp", "intermediate-not-uploaded"} {
+		run(t, n, Options{})
+	}
+	e, err := start(context.Background(), testMat, defaultWorld(testMat), simStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range e.net.addrs {
+		addrs = append(addrs, a)
+	}
+	e.close()
+	w := defaultWorld(testMat)
+	w.revoked = []*x509.Certificate{testMat.publicRoot} // not in the store: start fails
+	if _, err := start(context.Background(), testMat, w, simStart); err == nil {
+		t.Fatal("start with an unknown revoked certificate succeeded")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines before, %d after:\n%s", before, n, buf[:runtime.Stack(buf, true)])
+	}
+	for _, a := range addrs {
+		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+			c.Close()
+			t.Errorf("listener %s still accepts connections", a)
+		}
+	}
+}
+
+func BenchmarkHappyPath(b *testing.B) {
+	for b.Loop() {
+		f := run(b, Happy, Options{})
+		if f.Result != Pass {
+			b.Fatal(f.FailingStep)
+		}
+	}
+}
+
+func BenchmarkMatrix(b *testing.B) {
+	for b.Loop() {
+		mx, err := RunMatrix(context.Background(), testMat, nil, Options{At: simStart})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, s := range mx.Scenarios {
+			if !s.AsExpected() {
+				b.Fatal(s.Name)
+			}
+		}
 	}
 }
