@@ -63,7 +63,7 @@ func (r result) reason() string {
 // certificate is judged by verify (local roots, revocation unless
 // NoCRLCheck), on every connection.
 func (c *client) cmgTLS(ctx context.Context, host string) *tls.Config {
-	tc := &tls.Config{ServerName: host, InsecureSkipVerify: true, Time: c.e.clk.Now,
+	tc := &tls.Config{ServerName: host, InsecureSkipVerify: true, Time: c.e.clk.Now, ClientSessionCache: c.e.clientSessions,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			o := verify.ChainOptions{Roots: c.e.w.clientRoots, Intermediates: cs.PeerCertificates[1:], At: c.e.clk.Now(),
 				Name: host, Usages: []verify.OID{verify.EKUServerAuth}, Fetcher: c.e.fetcher, AIAFetch: true}

@@ -306,7 +306,7 @@ func (e *env) cpForward(w http.ResponseWriter, r *http.Request, mpPath, endpoint
 	if clientThumb != "" {
 		req.Header.Set("X-Sim-Client-Certificate", clientThumb) // modelled: the CMG passes the PKI client's identity
 	}
-	cl := e.net.client(&tls.Config{ServerName: e.m.MPName, InsecureSkipVerify: true, Time: e.clk.Now,
+	cl := e.net.client(&tls.Config{ServerName: e.m.MPName, InsecureSkipVerify: true, Time: e.clk.Now, ClientSessionCache: e.cpSessions,
 		Certificates: []tls.Certificate{*cert},
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			_, err := verify.Chain(cs.PeerCertificates[0], verify.ChainOptions{Roots: e.w.cpRoots, Intermediates: cs.PeerCertificates[1:],

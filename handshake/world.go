@@ -83,13 +83,18 @@ type env struct {
 	store   crl.Store
 	fetcher verify.Fetcher
 	msgSeq  int
-	mu      sync.Mutex
+	// TLS session caches of the client and of the connection point:
+	// resumed connections skip the server's signature, and the client
+	// still judges every one in VerifyConnection.
+	clientSessions, cpSessions tls.ClientSessionCache
+	mu                         sync.Mutex
 }
 
 // start brings up the revocation server, the Entra token service, the MP
 // and the CMG (with the connection point in-process behind it).
 func start(ctx context.Context, m *Materials, w *world, at time.Time) (e *env, err error) {
-	e = &env{m: m, w: w, clk: clock.NewFake(at), net: &network{addrs: map[string]string{}}, logs: &logBook{}}
+	e = &env{m: m, w: w, clk: clock.NewFake(at), net: &network{addrs: map[string]string{}}, logs: &logBook{},
+		clientSessions: tls.NewLRUClientSessionCache(16), cpSessions: tls.NewLRUClientSessionCache(16)}
 	defer func() {
 		if err != nil {
 			e.close()
@@ -158,7 +163,8 @@ func (e *env) startRevocation(ctx context.Context) error {
 		return fmt.Errorf("handshake: OCSP responder: %w", err)
 	}
 	e.handler = crl.NewHandler(crl.HandlerConfig{Responder: resp, Store: st, Clock: e.clk, Issuers: e.m.issuers, BasePath: strings.TrimSuffix(e.m.BaseURL.Path, "/")})
-	u := &crl.Updater{Store: st, Clock: e.clk, Issuers: e.m.issuers, Handler: e.handler, Responder: resp}
+	// CRLs now; OCSP responses are signed on first request.
+	u := &crl.Updater{Store: st, Clock: e.clk, Issuers: e.m.issuers, Handler: e.handler}
 	if _, err := u.RunOnce(ctx); err != nil {
 		return fmt.Errorf("handshake: CRLs: %w", err)
 	}
