@@ -1,0 +1,103 @@
+package cmd
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cmgpki/cmgpki/handshake"
+)
+
+func TestHandshakeCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	if r := runCmd(t, nil, "lab", "create", "--out", dir); r.code != ExitOK {
+		t.Fatalf("lab create: exit %d: %s", r.code, r.errOut)
+	}
+
+	t.Run("happy path table", func(t *testing.T) {
+		r := runCmd(t, nil, "handshake", "--lab", dir)
+		if r.code != ExitOK {
+			t.Fatalf("exit %d: %s", r.code, r.errOut)
+		}
+		for _, want := range []string{"STEP", "WINDOWS ERROR", "FIX", "cmg-tls", "aad-info", "auth-choice", "ccm-token", "location", "registration", "token-renewal", "security-settings", "approval status 3"} {
+			if !strings.Contains(r.out, want) {
+				t.Errorf("table lacks %q:\n%s", want, r.out)
+			}
+		}
+		if strings.Contains(r.out, "| fail ") || !strings.Contains(r.errOut, "handshake happy-device-token: pass (expected pass)") {
+			t.Errorf("out:\n%s\nerr:\n%s", r.out, r.errOut)
+		}
+	})
+
+	t.Run("matrix json", func(t *testing.T) {
+		r := runCmd(t, nil, "handshake", "--lab", dir, "--scenario", "all", "--output", "json")
+		if r.code != ExitOK {
+			t.Fatalf("exit %d: %s", r.code, r.errOut)
+		}
+		var mx struct {
+			Schema    string `json:"schema"`
+			Scenarios []struct {
+				Name        string `json:"name"`
+				Expected    string `json:"expected"`
+				Got         string `json:"got"`
+				FailingStep string `json:"failing_step"`
+				Code        *struct {
+					Name    string `json:"name"`
+					HRESULT string `json:"hresult"`
+				} `json:"code"`
+				Steps []struct {
+					Step   string `json:"step"`
+					Result string `json:"result"`
+				} `json:"steps"`
+			} `json:"scenarios"`
+		}
+		if err := json.Unmarshal([]byte(r.out), &mx); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, r.out)
+		}
+		if mx.Schema != "cmgpki/handshake/v1" || len(mx.Scenarios) != len(handshake.Names()) {
+			t.Fatalf("schema %q, %d scenarios", mx.Schema, len(mx.Scenarios))
+		}
+		for _, s := range mx.Scenarios {
+			if s.Expected != s.Got || len(s.Steps) != 8 {
+				t.Errorf("%s: expected %s got %s, %d steps", s.Name, s.Expected, s.Got, len(s.Steps))
+			}
+			if s.Name == "root-missing-on-client" && (s.Code == nil || s.Code.HRESULT != "0x800B0109" || s.FailingStep != "cmg-tls") {
+				t.Errorf("root-missing-on-client: %+v at %s", s.Code, s.FailingStep)
+			}
+		}
+		if !strings.Contains(r.errOut, "as expected, 0 not") {
+			t.Errorf("stderr: %s", r.errOut)
+		}
+	})
+
+	t.Run("failing scenario with --no-crl-check exits 1 only when not as expected", func(t *testing.T) {
+		r := runCmd(t, nil, "handshake", "--lab", dir, "--scenario", "crl-unreachable", "--no-crl-check")
+		// With /NoCRLCheck the bootstrap passes and the security settings
+		// refresh fails: a different step than the scenario expects.
+		if r.code != ExitFindings || !strings.Contains(r.errOut, "failing step security-settings: CRYPT_E_REVOCATION_OFFLINE 0x80092013") ||
+			!strings.Contains(r.errOut, "Note: /NoCRLCheck carries only the ccmsetup bootstrap") {
+			t.Errorf("exit %d\n%s", r.code, r.errOut)
+		}
+		r = runCmd(t, nil, "handshake", "--lab", dir, "--scenario", "crl-unreachable")
+		if r.code != ExitOK || !strings.Contains(r.out, "CRYPT_E_REVOCATION_OFFLINE 0x80092013") {
+			t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.errOut)
+		}
+	})
+
+	t.Run("usage errors", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"handshake"},
+			{"handshake", "--lab", dir, "--scenario", "nope"},
+			{"handshake", "--lab", dir, "--scenario", "all", "--no-crl-check"},
+			{"handshake", "--lab", filepath.Join(dir, "missing")},
+			{"handshake", "--lab", dir, "--at", "yesterday"},
+			{"handshake", "--lab", dir, "--output", "yaml"},
+		} {
+			r := runCmd(t, nil, args...)
+			if r.code != ExitUsage || r.out != "" {
+				t.Errorf("%v: exit %d, stdout %q, stderr %s", args, r.code, r.out, r.errOut)
+			}
+		}
+	})
+}
