@@ -371,6 +371,9 @@ func (c *client) ccmToken(ctx context.Context) bool {
 		c.step(StepCCMToken, CompMP, mark, Skip, "PKI client: authenticates with its certificate, no CCM token")
 		return true
 	}
+	if c.e.w.staleEntraToken {
+		c.e.clk.Add(EntraTokenLifetime + 10*time.Minute) // past exp and the 5-minute skew
+	}
 	r := c.getCCMToken(ctx)
 	return c.check(StepCCMToken, mark, r, fmt.Sprintf("CCM token (%s) valid until %s", c.modeName(), c.ccmExp.UTC().Format(time.RFC3339)))
 }
@@ -414,8 +417,13 @@ func (c *client) check(id string, mark int, r result, okDetail string) bool {
 		s.Proof = c.proofCert("pki-client")
 	case strings.Contains(body, errInvalidToken):
 		s.Fix = "get a new token; check the clocks and the token's audience, issuer and tenant"
-		if bytes.Contains(r.body, []byte("CCM_STS")) || id == StepCCMToken {
+		if id == StepCCMToken {
 			s.Component = CompMP
+			s.Detail = "CCM_STS refused the Entra token: " + r.reason()
+			if strings.Contains(body, "IDX10223") {
+				s.Detail += " (lifetime validation failed: the token is expired)"
+				s.Fix = "the Entra token expired before it reached CCM_STS: check the client's and the MP's clocks (time sync), then retry; the client gets a new token"
+			}
 		}
 	}
 	return false

@@ -117,6 +117,15 @@ func containsLine(lines []string, prefix string) bool {
 	return false
 }
 
+// scenarioHTTP holds, for the scenarios refused over HTTP, the refusal and
+// a log line the failing step must carry as evidence.
+var scenarioHTTP = map[string][2]string{
+	"entra-token-expired":       {"HTTP 401 " + errInvalidToken, "CCM_STS.log: Failed to validate AAD token. lifetime validation failed: IDX10223: Lifetime validation failed. The token is expired."},
+	"cp-cert-untrusted-by-mp":   {"HTTP 403 " + errClientCertRequired, "SMS_CLOUD_PROXYCONNECTOR.log: MessageID: "},
+	"intermediate-not-uploaded": {"HTTP 403 CMGService_ClientCertificateNotTrusted", "CMGService.log: Client certificate validation failed for 'CN=client01.contoso.com'"},
+	"tenant-not-onboarded":      {"HTTP 404", "ccmsetup.log: Failed to get AAD info from CMG: HTTP 404"},
+}
+
 // TestHandshakeScenarios runs every scenario and asserts its outcome, its
 // failing step and its Windows error.
 func TestHandshakeScenarios(t *testing.T) {
@@ -132,6 +141,12 @@ func TestHandshakeScenarios(t *testing.T) {
 			}
 			if s := f.Step(f.FailingStep); s != nil && s.Fix == "" {
 				t.Errorf("failing step %s has no fix", s.ID)
+			}
+			if want, ok := scenarioHTTP[sc.Name]; ok {
+				if s := f.Step(f.FailingStep); s == nil || s.HTTP != want[0] || !containsLine(s.Evidence, want[1]) {
+					dump(t, f)
+					t.Errorf("want refusal %q and evidence %q", want[0], want[1])
+				}
 			}
 		})
 	}

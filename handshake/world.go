@@ -31,6 +31,9 @@ type world struct {
 	// sendExpiredFirst makes the client send its expired CCM token once
 	// before renewing (the clock jumped while it slept).
 	sendExpiredFirst bool
+	// staleEntraToken makes the client present an Entra token past its
+	// lifetime to CCM_STS (a cached token, or a clock off by hours).
+	staleEntraToken bool
 
 	// Entra.
 	deviceTokens bool // the server app is enabled for device tokens
