@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,12 +21,13 @@ type handshakeOptions struct {
 	at              string
 	output          string
 	keyPasswordFile string
+	logs            string
 }
 
 func newHandshakeCmd(f *Factory) *cobra.Command {
 	o := &handshakeOptions{}
 	c := &cobra.Command{
-		Use:   "handshake --lab DIR [--scenario NAME|all] [--no-crl-check]",
+		Use:   "handshake --lab DIR [--scenario NAME|all] [--no-crl-check] [--logs DIR]",
 		Short: "run the client flow through a simulated CMG, connection point, MP and Entra on loopback TLS",
 		Long: `Run the ConfigMgr client flow of the Microsoft documents (ccmsetup, then the CCM
 client) through the lab's certificates: a CMG, a CMG connection point, a management
@@ -48,6 +50,12 @@ expected, got, failing step, code. --output json prints {"schema":
 "expected_failing_step", "failing_step", "code", "steps": [{"step", "component",
 "time", "result", "detail", "evidence", "windows_error", "http", "fix", "proof"}]}]}.
 
+--logs DIR writes the logs of the run: ccmsetup.log, ClientIDManagerStartup.log,
+LocationServices.log, CcmMessaging.log and ADALOperationProvider.log in CMTrace
+format; CMGService.log, SMS_CLOUD_PROXYCONNECTOR.log, CCM_STS.log and
+MP_RegistrationManager.log in the site-server format (EntraTokenService.log is
+the simulator's own). Times are the simulated UTC times.
+
 Modelled, not copied (not public): the CMG to connection point channel, the CCM
 token format and the CCM message bodies. The simulated time starts at --at
 (default now); the lab's certificates must be valid then.
@@ -63,7 +71,8 @@ Exit codes:
 		Example: `  cmgpki handshake --lab cmg-lab
   cmgpki handshake --lab cmg-lab --scenario all
   cmgpki handshake --lab cmg-lab --scenario crl-unreachable
-  cmgpki handshake --lab cmg-lab --no-crl-check --output json`,
+  cmgpki handshake --lab cmg-lab --no-crl-check --output json
+  cmgpki handshake --lab cmg-lab --scenario all --logs cmg-logs`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runHandshake(c.Context(), f, o)
@@ -74,6 +83,7 @@ Exit codes:
 	fl.StringVar(&o.scenario, "scenario", handshake.Happy, "scenario to run, or all for the matrix")
 	fl.BoolVar(&o.noCRLCheck, "no-crl-check", false, "ccmsetup /NoCRLCheck: the bootstrap does not check revocation (one scenario only)")
 	fl.StringVar(&o.at, "at", "", "simulated start time, RFC 3339 (default now)")
+	fl.StringVar(&o.logs, "logs", "", "write each component's log into DIR (DIR/SCENARIO with --scenario all): client logs in CMTrace format, site logs in the site-server format")
 	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys (or $CMGPKI_KEY_PASSWORD)")
 	addOutputFlag(c, &o.output)
 	return c
@@ -119,6 +129,21 @@ func runHandshake(ctx context.Context, f *Factory, o *handshakeOptions) error {
 	mx, err := handshake.RunMatrix(ctx, m, names, handshake.Options{At: at, NoCRLCheck: o.noCRLCheck})
 	if err != nil {
 		return err
+	}
+	if o.logs != "" {
+		n := 0
+		for _, s := range mx.Scenarios {
+			dir := o.logs
+			if o.scenario == "all" {
+				dir = filepath.Join(o.logs, s.Name)
+			}
+			files, err := handshake.WriteLogs(dir, s.Log)
+			if err != nil {
+				return err
+			}
+			n += len(files)
+		}
+		f.notef("wrote %d log file(s) under %s", n, o.logs)
 	}
 	if strings.EqualFold(o.output, "json") {
 		if err := renderJSON(f.IO.Out, mx); err != nil {

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,6 +83,21 @@ func TestHandshakeCommand(t *testing.T) {
 		r = runCmd(t, nil, "handshake", "--lab", dir, "--scenario", "crl-unreachable")
 		if r.code != ExitOK || !strings.Contains(r.out, "CRYPT_E_REVOCATION_OFFLINE 0x80092013") {
 			t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.errOut)
+		}
+	})
+
+	t.Run("logs", func(t *testing.T) {
+		logs := filepath.Join(t.TempDir(), "logs")
+		r := runCmd(t, nil, "handshake", "--lab", dir, "--scenario", "all", "--logs", logs, "--output", "json")
+		if r.code != ExitOK || !strings.Contains(r.errOut, "Note: wrote ") {
+			t.Fatalf("exit %d: %s", r.code, r.errOut)
+		}
+		b, err := os.ReadFile(filepath.Join(logs, "crl-unreachable", "ccmsetup.log"))
+		if err != nil || !strings.Contains(string(b), `<![LOG[Enabled SSL revocation check.]LOG]!><time="`) || !strings.Contains(string(b), `CRYPT_E_REVOCATION_OFFLINE]LOG]!>`) {
+			t.Errorf("crl-unreachable ccmsetup.log: %v\n%s", err, b)
+		}
+		if _, err := os.Stat(filepath.Join(logs, "cp-cert-untrusted-by-mp", "SMS_CLOUD_PROXYCONNECTOR.log")); err != nil {
+			t.Error(err)
 		}
 	})
 

@@ -121,13 +121,14 @@ func (c *client) tlsFail(id string, mark int, r result) {
 		if i := strings.Index(short, " (OCSP "); i > 0 {
 			short = short[:i] // the URLs tried are in the evidence
 		}
+		w := r.tlsErr.Windows
 		c.log(logCCMSetup, "[verify] CMG certificate chain: %s", r.tlsErr.Detail)
+		c.log(logCCMSetup, "Failed in WinHttpSendRequest API, ErrorCode = 0x%x", 12175)
+		c.log(logCCMSetup, "[CCMHTTP] ERROR INFO: StatusCode=0 StatusText=, WinHttpError %d, certificate error 0x%08X %s", w.WinHTTP, uint32(w.HRESULT), w.Name)
 		s := c.step(id, CompClient, mark, Fail, "CMG certificate refused: "+short)
-		s.Windows = verify.LintWinError(&r.tlsErr.Windows)
+		s.Windows = verify.LintWinError(&w)
 		s.Fix = r.tlsErr.Fix
 		s.Proof = c.proofEndpoint()
-		c.log(logCCMSetup, "Failed in WinHttpSendRequest API, ErrorCode = 0x%x", 12175)
-		s.Evidence = append(s.Evidence, logCCMSetup+": "+fmt.Sprintf("[CCMHTTP] ERROR INFO: StatusCode=%d StatusText=, WinHttpError %d (0x%08X) %s", 0, r.tlsErr.Windows.WinHTTP, uint32(r.tlsErr.Windows.HRESULT), r.tlsErr.Windows.Name))
 		return
 	}
 	s := c.step(id, CompClient, mark, Fail, "cannot reach the CMG: "+r.err.Error())
@@ -506,7 +507,11 @@ func (c *client) renew(ctx context.Context) bool {
 		c.log(logMessaging, "CCM Token for 'S-1-5-18' (%s) is already expired or close to expire", old.Format("01/02/2006 15:04:05"))
 	}
 	// The Entra token (1 h) has expired too: a new one first.
+	c.log(logADAL, "Getting AAD (%s) token with: ClientId = %s, ResourceUrl = %s, AccountId = https://login.microsoftonline.com/common/oauth2/token", c.mode, ClientAppID, ResourceURI)
 	tok, err := c.entraToken(ctx, c.mode)
+	if err == nil {
+		c.log(logADAL, "Retrieved AAD token for AAD %s", c.mode)
+	}
 	if err != nil {
 		s := c.step(StepRenewal, CompEntra, mark, Fail, "no new Entra token: "+err.Error())
 		s.Fix = "see the auth-choice step"

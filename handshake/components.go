@@ -31,19 +31,21 @@ const (
 	logCP        = "SMS_CLOUD_PROXYCONNECTOR.log"
 	logSTS       = "CCM_STS.log"
 	logReg       = "MP_RegistrationManager.log"
-	logEntra     = "entra (simulated token service)"
+	logEntra     = "EntraTokenService.log" // the simulator's own: Entra keeps no log an admin can read
 )
 
-// logBook collects the log lines of every component in order.
+// logBook collects the log lines of every component in order, stamped
+// with the simulated time.
 type logBook struct {
 	mu    sync.Mutex
-	lines []string
+	clk   interface{ Now() time.Time }
+	lines []LogLine
 }
 
 func (l *logBook) add(file, format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lines = append(l.lines, file+": "+fmt.Sprintf(format, args...))
+	l.lines = append(l.lines, LogLine{File: file, Time: l.clk.Now(), Text: fmt.Sprintf(format, args...)})
 }
 
 func (l *logBook) mark() int {
@@ -52,10 +54,21 @@ func (l *logBook) mark() int {
 	return len(l.lines)
 }
 
+// since returns the lines from mark i as evidence ("file: text").
 func (l *logBook) since(i int) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]string(nil), l.lines[i:]...)
+	var out []string
+	for _, x := range l.lines[i:] {
+		out = append(out, x.File+": "+x.Text)
+	}
+	return out
+}
+
+func (l *logBook) all() []LogLine {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]LogLine(nil), l.lines...)
 }
 
 // Errors the site components answer with.

@@ -89,6 +89,16 @@ type Flow struct {
 	Code        lint.WinError `json:"code,omitzero"`
 	Notes       []string      `json:"notes,omitempty"`
 	Steps       []Step        `json:"steps"`
+	// Log is every component's log lines in order (WriteLogs writes them
+	// in the real formats); not part of the JSON.
+	Log []LogLine `json:"-"`
+}
+
+// LogLine is one line of a component's log.
+type LogLine struct {
+	File string // the log file, such as ccmsetup.log
+	Time time.Time
+	Text string
 }
 
 // Step returns the step with the given ID, nil when absent.
@@ -146,6 +156,7 @@ type ScenarioResult struct {
 	Code         lint.WinError `json:"code,omitzero"`
 	Steps        []Step        `json:"steps"`
 	Notes        []string      `json:"notes,omitempty"`
+	Log          []LogLine     `json:"-"`
 }
 
 // AsExpected reports whether the scenario gave its expected outcome and

@@ -154,6 +154,7 @@ func Run(ctx context.Context, m *Materials, name string, o Options) (*Flow, erro
 	f := &Flow{Schema: Schema, Scenario: name}
 	c := &client{e: e, f: f, crlCheck: !w.noCRLCheck}
 	c.run(ctx)
+	f.Log = e.logs.all()
 	f.finish()
 	return f, nil
 }
@@ -174,7 +175,7 @@ func RunMatrix(ctx context.Context, m *Materials, names []string, o Options) (*M
 			return nil, err
 		}
 		mx.Scenarios = append(mx.Scenarios, ScenarioResult{Name: n, Description: sc.Description, Expected: sc.Expected, Got: f.Result,
-			ExpectedStep: sc.FailingStep, FailingStep: f.FailingStep, Code: f.Code, Steps: f.Steps, Notes: f.Notes})
+			ExpectedStep: sc.FailingStep, FailingStep: f.FailingStep, Code: f.Code, Steps: f.Steps, Notes: f.Notes, Log: f.Log})
 	}
 	return mx, nil
 }

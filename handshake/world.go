@@ -96,7 +96,8 @@ type env struct {
 // start brings up the revocation server, the Entra token service, the MP
 // and the CMG (with the connection point in-process behind it).
 func start(ctx context.Context, m *Materials, w *world, at time.Time) (e *env, err error) {
-	e = &env{m: m, w: w, clk: clock.NewFake(at), net: &network{addrs: map[string]string{}}, logs: &logBook{},
+	clk := clock.NewFake(at)
+	e = &env{m: m, w: w, clk: clk, net: &network{addrs: map[string]string{}}, logs: &logBook{clk: clk},
 		clientSessions: tls.NewLRUClientSessionCache(16), cpSessions: tls.NewLRUClientSessionCache(16)}
 	defer func() {
 		if err != nil {
