@@ -1,16 +1,20 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cmgpki/cmgpki/handshake"
+	"github.com/cmgpki/cmgpki/internal/certio"
 	"github.com/cmgpki/cmgpki/lab"
 )
 
@@ -21,7 +25,13 @@ type handshakeOptions struct {
 	at              string
 	output          string
 	keyPasswordFile string
+	scenarioSet     bool
 	logs            string
+	siteNoCRLCheck  bool
+	// Your own certificates.
+	cmgCert, mpCert, cpCert, clientCert string
+	roots                               []string
+	passwordFile                        string
 }
 
 func newHandshakeCmd(f *Factory) *cobra.Command {
@@ -75,6 +85,7 @@ Exit codes:
   cmgpki handshake --lab cmg-lab --scenario all --logs cmg-logs`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			o.scenarioSet = c.Flags().Changed("scenario")
 			return runHandshake(c.Context(), f, o)
 		},
 	}
@@ -83,6 +94,13 @@ Exit codes:
 	fl.StringVar(&o.scenario, "scenario", handshake.Happy, "scenario to run, or all for the matrix")
 	fl.BoolVar(&o.noCRLCheck, "no-crl-check", false, "ccmsetup /NoCRLCheck: the bootstrap does not check revocation (one scenario only)")
 	fl.StringVar(&o.at, "at", "", "simulated start time, RFC 3339 (default now)")
+	fl.BoolVar(&o.siteNoCRLCheck, "site-no-crl-check", false, "the site's \"Clients check the CRL for site systems\" is cleared")
+	fl.StringVar(&o.cmgCert, "cmg-cert", "", "your CMG server certificate: a PFX, or PEM with its key (replaces the lab's)")
+	fl.StringVar(&o.mpCert, "mp-cert", "", "your management point HTTPS certificate, PFX or PEM with key")
+	fl.StringVar(&o.cpCert, "cp-cert", "", "your CMG connection point client certificate, PFX or PEM with key")
+	fl.StringVar(&o.clientCert, "client-cert", "", "your PKI client certificate, PFX or PEM with key (runs pki-client-preferred by default)")
+	fl.StringSliceVar(&o.roots, "roots", nil, "your trusted roots (and intermediates): files or directories (repeatable); added to every store and uploaded to the CMG")
+	fl.StringVar(&o.passwordFile, "password-file", "", "password of your PFX files (or $CMGPKI_PFX_PASSWORD)")
 	fl.StringVar(&o.logs, "logs", "", "write each component's log into DIR (DIR/SCENARIO with --scenario all): client logs in CMTrace format, site logs in the site-server format")
 	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys (or $CMGPKI_KEY_PASSWORD)")
 	addOutputFlag(c, &o.output)
@@ -95,6 +113,9 @@ func runHandshake(ctx context.Context, f *Factory, o *handshakeOptions) error {
 	}
 	if err := outputFormat(o.output); err != nil {
 		return err
+	}
+	if o.clientCert != "" && o.scenario == handshake.Happy && !o.scenarioSet {
+		o.scenario = "pki-client-preferred"
 	}
 	var names []string
 	if o.scenario == "all" {
@@ -126,7 +147,24 @@ func runHandshake(ctx context.Context, f *Factory, o *handshakeOptions) error {
 		}
 		return err
 	}
-	mx, err := handshake.RunMatrix(ctx, m, names, handshake.Options{At: at, NoCRLCheck: o.noCRLCheck})
+	own, err := readOwn(f, o)
+	if err != nil {
+		return err
+	}
+	if own != nil {
+		if o.scenario == "all" || !slices.Contains(handshake.OwnScenarios, o.scenario) {
+			return usageErr(fmt.Errorf("--scenario %s: with your own certificates run one of %s", o.scenario, strings.Join(handshake.OwnScenarios, ", ")))
+		}
+		var whose []handshake.Whose
+		if m, whose, err = m.WithOwn(*own); err != nil {
+			return usageErr(err)
+		}
+		for _, w := range whose {
+			f.notef("%s certificate: %s (%s)", w.Role, w.Source, w.Subject)
+		}
+		f.notef("the simulator serves only the lab's CRL and OCSP URLs: your certificates' revocation is offline here (0x80092013); check it at the real URLs with cmgpki verify endpoint, and run with --no-crl-check --site-no-crl-check to test the rest of the flow")
+	}
+	mx, err := handshake.RunMatrix(ctx, m, names, handshake.Options{At: at, NoCRLCheck: o.noCRLCheck, SiteNoCRLCheck: o.siteNoCRLCheck})
 	if err != nil {
 		return err
 	}
@@ -214,4 +252,59 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// readOwn reads the user's certificates; nil when none is given.
+func readOwn(f *Factory, o *handshakeOptions) (*handshake.Own, error) {
+	if o.cmgCert == "" && o.mpCert == "" && o.cpCert == "" && o.clientCert == "" && len(o.roots) == 0 {
+		return nil, nil
+	}
+	pw, err := f.secret("--password-file", o.passwordFile, "CMGPKI_PFX_PASSWORD")
+	if err != nil {
+		return nil, err
+	}
+	own := &handshake.Own{}
+	for _, x := range []struct {
+		flag, file string
+		dst        **tls.Certificate
+	}{{"--cmg-cert", o.cmgCert, &own.CMG}, {"--mp-cert", o.mpCert, &own.MP}, {"--cp-cert", o.cpCert, &own.CP}, {"--client-cert", o.clientCert, &own.Client}} {
+		if x.file == "" {
+			continue
+		}
+		b, err := certio.ReadCertificates(x.file, certio.ReadOptions{Password: pw})
+		if err != nil {
+			if errors.Is(err, certio.ErrWrongPassword) {
+				return nil, usageErr(fmt.Errorf("%s %s: wrong or missing password (give --password-file or set CMGPKI_PFX_PASSWORD): %w", x.flag, x.file, err))
+			}
+			return nil, usageErr(fmt.Errorf("%s %s: %w", x.flag, x.file, err))
+		}
+		if len(b.Certs) == 0 || b.Key == nil {
+			return nil, usageErr(fmt.Errorf("%s %s: need the certificate and its private key (a PFX, or PEM with the key)", x.flag, x.file))
+		}
+		if err := certio.KeyMatchesCertificate(b.Key, b.Certs[0]); err != nil {
+			return nil, usageErr(fmt.Errorf("%s %s: %w", x.flag, x.file, err))
+		}
+		tc := &tls.Certificate{PrivateKey: b.Key, Leaf: b.Certs[0]}
+		for _, c := range b.Certs {
+			if c != b.Certs[0] && bytes.Equal(c.RawIssuer, c.RawSubject) {
+				continue // a root is not sent
+			}
+			tc.Certificate = append(tc.Certificate, c.Raw)
+		}
+		*x.dst = tc
+	}
+	for _, src := range o.roots {
+		certs, err := readCertSources("--roots", []string{src})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range certs {
+			if bytes.Equal(c.RawIssuer, c.RawSubject) {
+				own.Roots = append(own.Roots, c)
+			} else {
+				own.Intermediates = append(own.Intermediates, c)
+			}
+		}
+	}
+	return own, nil
 }

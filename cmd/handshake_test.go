@@ -101,6 +101,25 @@ func TestHandshakeCommand(t *testing.T) {
 		}
 	})
 
+	t.Run("own certificates", func(t *testing.T) {
+		env := map[string]string{}
+		pw, _ := os.ReadFile(filepath.Join(dir, "pfx-password.txt"))
+		env["CMGPKI_PFX_PASSWORD"] = strings.TrimSpace(string(pw))
+		r := runCmd(t, env, "handshake", "--lab", dir, "--cmg-cert", filepath.Join(dir, "certs", "cmg-server.pfx"), "--client-cert", filepath.Join(dir, "certs", "client01.pfx"), "--roots", filepath.Join(dir, "ca"))
+		if r.code != ExitOK || !strings.Contains(r.errOut, "Note: cmg-server certificate: yours (CN=cmg.contoso.com)") ||
+			!strings.Contains(r.errOut, "Note: mp-https certificate: lab") || !strings.Contains(r.errOut, "handshake pki-client-preferred: pass") {
+			t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.errOut)
+		}
+		r = runCmd(t, env, "handshake", "--lab", dir, "--cmg-cert", filepath.Join(dir, "certs", "cmg-server.pfx"), "--scenario", "all")
+		if r.code != ExitUsage || !strings.Contains(r.errOut, "with your own certificates run one of") {
+			t.Errorf("own + all: exit %d %s", r.code, r.errOut)
+		}
+		r = runCmd(t, nil, "handshake", "--lab", dir, "--cmg-cert", filepath.Join(dir, "certs", "cmg-server.crt"))
+		if r.code != ExitUsage || !strings.Contains(r.errOut, "--cmg-cert") {
+			t.Errorf("certificate without key: exit %d %s", r.code, r.errOut)
+		}
+	})
+
 	t.Run("usage errors", func(t *testing.T) {
 		for _, args := range [][]string{
 			{"handshake"},

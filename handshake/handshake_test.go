@@ -19,6 +19,7 @@ import (
 	"github.com/cmgpki/cmgpki/ca"
 	"github.com/cmgpki/cmgpki/internal/clock"
 	"github.com/cmgpki/cmgpki/internal/pkitest"
+	"github.com/cmgpki/cmgpki/lint"
 )
 
 var (
@@ -247,5 +248,46 @@ func BenchmarkMatrix(b *testing.B) {
 				b.Fatal(s.Name)
 			}
 		}
+	}
+}
+
+// TestHandshakeOwnCertificates runs another PKI's CMG certificate (a
+// second lab, fabrikam.com) through the flow of the test lab.
+func TestHandshakeOwnCertificates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab2")
+	if _, err := ca.CreateLab(context.Background(), &ca.LabSpec{Domain: "fabrikam.com", BaseURL: "http://pki.fabrikam.com"}, ca.LabOptions{Out: dir, Clock: clock.Fixed(pkitest.At)}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Load(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmg := other.CMG
+	m, whose, err := testMat.WithOwn(Own{CMG: &cmg, Roots: []*x509.Certificate{other.EnterpriseRoot}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whose[0] != (Whose{Role: "cmg-server", Source: "yours", Subject: "CN=cmg.fabrikam.com"}) || whose[1].Source != "lab" {
+		t.Errorf("whose = %+v", whose)
+	}
+	f, err := Run(context.Background(), m, Happy, Options{At: simStart, NoCRLCheck: true, SiteNoCRLCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Result != Pass || !strings.Contains(f.Step(StepCMGTLS).Detail, "cmg.fabrikam.com > fabrikam.com Lab Issuing CA > fabrikam.com Lab Root CA") {
+		dump(t, f)
+		t.Fatalf("own CMG certificate: %s at %s", f.Result, f.FailingStep)
+	}
+	// Its revocation URLs are not served here: with checking on, offline.
+	f, _ = Run(context.Background(), m, Happy, Options{At: simStart})
+	if f.FailingStep != StepCMGTLS || f.Code != lint.RevocationOffline {
+		t.Errorf("with CRL checking: %s at %s %v, want cmg-tls offline", f.Result, f.FailingStep, f.Code)
+	}
+	// Without its root, which is not reachable through AIA either (its
+	// pki.fabrikam.com is not on this network), the chain is incomplete.
+	m2, _, _ := testMat.WithOwn(Own{CMG: &cmg})
+	f, _ = Run(context.Background(), m2, Happy, Options{At: simStart, NoCRLCheck: true})
+	if f.FailingStep != StepCMGTLS || f.Code != lint.Chaining {
+		t.Errorf("without the root: %s at %s %v, want cmg-tls CERT_E_CHAINING", f.Result, f.FailingStep, f.Code)
 	}
 }

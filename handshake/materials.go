@@ -37,6 +37,9 @@ type Materials struct {
 	CMGName        string // first DNS name of the CMG certificate
 	MPName         string // first DNS name of the MP certificate
 
+	// extraRoots and extraInters are the user's (WithOwn).
+	extraRoots, extraInters []*x509.Certificate
+
 	issuers []crl.Issuer
 	entries []lab.Entry
 

@@ -128,6 +128,9 @@ type Options struct {
 	// NoCRLCheck is ccmsetup's /NoCRLCheck (bootstrap without revocation
 	// checking), on top of the scenario's.
 	NoCRLCheck bool
+	// SiteNoCRLCheck clears the site's "Clients check the CRL for site
+	// systems" (the security settings refresh then keeps checking off).
+	SiteNoCRLCheck bool
 }
 
 // Run runs scenario name against m: it starts the servers, runs the client
@@ -146,6 +149,7 @@ func Run(ctx context.Context, m *Materials, name string, o Options) (*Flow, erro
 		return nil, fmt.Errorf("handshake: scenario %s: %w", name, err)
 	}
 	w.noCRLCheck = w.noCRLCheck || o.NoCRLCheck
+	w.siteCRLCheck = w.siteCRLCheck && !o.SiteNoCRLCheck
 	e, err := start(ctx, m, w, at)
 	if err != nil {
 		return nil, err

@@ -71,6 +71,13 @@ func defaultWorld(m *Materials) *world {
 	if m.WPJRoot != nil {
 		w.clientRoots = append(w.clientRoots, m.WPJRoot)
 	}
+	// Your own certificates (WithOwn): your roots join every store, and
+	// your intermediates are uploaded to the CMG.
+	w.clientRoots = append(w.clientRoots, m.extraRoots...)
+	w.mpRoots = append(w.mpRoots, m.extraRoots...)
+	w.cpRoots = append(w.cpRoots, m.extraRoots...)
+	w.cmgRoots = append(w.cmgRoots, m.extraRoots...)
+	w.cmgIntermediates = append(append([]*x509.Certificate(nil), w.cmgIntermediates...), m.extraInters...)
 	return w
 }
 
