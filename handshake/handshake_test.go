@@ -124,6 +124,7 @@ var scenarioHTTP = map[string][2]string{
 	"entra-token-expired":       {"HTTP 401 " + errInvalidToken, "CCM_STS.log: Failed to validate AAD token. lifetime validation failed: IDX10223: Lifetime validation failed. The token is expired."},
 	"cp-cert-untrusted-by-mp":   {"HTTP 403 " + errClientCertRequired, "SMS_CLOUD_PROXYCONNECTOR.log: MessageID: "},
 	"intermediate-not-uploaded": {"HTTP 403 CMGService_ClientCertificateNotTrusted", "CMGService.log: Client certificate validation failed for 'CN=client01.contoso.com'"},
+	"pki-client-revoked":        {"HTTP 403 CMGService_ClientCertificateNotTrusted", "CMGService.log: Client certificate validation failed for 'CN=client01.contoso.com': verify: revoked"},
 	"tenant-not-onboarded":      {"HTTP 404", "ccmsetup.log: Failed to get AAD info from CMG: HTTP 404"},
 }
 
@@ -289,5 +290,59 @@ func TestHandshakeOwnCertificates(t *testing.T) {
 	f, _ = Run(context.Background(), m2, Happy, Options{At: simStart, NoCRLCheck: true})
 	if f.FailingStep != StepCMGTLS || f.Code != lint.Chaining {
 		t.Errorf("without the root: %s at %s %v, want cmg-tls CERT_E_CHAINING", f.Result, f.FailingStep, f.Code)
+	}
+}
+
+// TestHandshakeInvalidTokenStopsAtCMG: the CMG refuses an expired CCM
+// token itself; the connection point and the MP never see the request.
+func TestHandshakeInvalidTokenStopsAtCMG(t *testing.T) {
+	f := run(t, "ccm-token-expired", Options{})
+	ev := f.Step(StepRenewal).Evidence
+	refused := -1
+	for i, l := range ev {
+		if strings.HasPrefix(l, "CMGService.log: Token validation failed: lifetime validation failed: IDX10223") {
+			refused = i
+			break
+		}
+	}
+	if refused < 1 {
+		dump(t, f)
+		t.Fatal("no CMG token refusal in the renewal evidence")
+	}
+	for i := refused - 1; i >= 0 && !strings.HasPrefix(ev[i], "CcmMessaging.log: ccmhttp:"); i-- {
+		if strings.HasPrefix(ev[i], logCP) || strings.HasPrefix(ev[i], logSTS) {
+			t.Errorf("the refused request reached an internal role: %s", ev[i])
+		}
+	}
+	if !strings.Contains(f.Step(StepRenewal).Detail, "the CMG refused the expired token (HTTP 401 "+errInvalidToken+")") {
+		t.Errorf("renewal detail: %s", f.Step(StepRenewal).Detail)
+	}
+}
+
+// TestHandshakeConnectionPointSelection: the connection point filters its
+// store as the real one does: digital signature, allowed root, private
+// key, client authentication EKU.
+func TestHandshakeConnectionPointSelection(t *testing.T) {
+	e := &env{m: testMat, w: defaultWorld(testMat), clk: clock.NewFake(simStart)}
+	e.w.cpRoots = []*x509.Certificate{testMat.EnterpriseRoot}
+	e.w.cpStore = []cpCandidate{
+		{cert: *testMat.Device, hasKey: true}, // not under an allowed root
+		{cert: testMat.CMG, hasKey: false},    // no private key
+		{cert: testMat.MP, hasKey: true},      // no client authentication EKU
+		{cert: testMat.CP, hasKey: true},      // chosen
+	}
+	got, why := e.selectCPCert()
+	if got == nil || got.Leaf != testMat.CP.Leaf {
+		t.Fatalf("selected %v (%s), want the connection point certificate", got, why)
+	}
+	e.w.cpStore = e.w.cpStore[:3]
+	got, why = e.selectCPCert()
+	if got != nil {
+		t.Fatalf("selected %s", got.Leaf.Subject)
+	}
+	for _, want := range []string{"not under an allowed root", "CN=cmg.contoso.com: no private key", "CN=mp.contoso.com: no client authentication EKU"} {
+		if !strings.Contains(why, want) {
+			t.Errorf("reasons lack %q: %s", want, why)
+		}
 	}
 }

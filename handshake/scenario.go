@@ -84,6 +84,14 @@ var scenarios = []Scenario{
 			w.mpRoots = []*x509.Certificate{m.publicRoot}
 			return nil
 		}},
+	{Name: "pki-client-revoked", Description: "PKI client whose certificate is revoked, with \"Verify client certificate revocation\" on at the CMG: the MutualAuth request is refused", Expected: Fail, FailingStep: StepLocation,
+		setup: func(m *Materials, w *world, _ *time.Time) error {
+			if m.Client == nil {
+				return errors.New("the lab has no pki-client certificate")
+			}
+			w.pkiClient, w.revoked = m.Client, append(w.revoked, m.Client.Leaf)
+			return nil
+		}},
 	{Name: "entra-token-expired", Description: "the Entra token is past its lifetime when it reaches CCM_STS: 401 CMGService_Invalid_Token with the lifetime-validation line", Expected: Fail, FailingStep: StepCCMToken,
 		setup: func(_ *Materials, w *world, _ *time.Time) error { w.staleEntraToken = true; return nil }},
 	{Name: "intermediate-not-uploaded", Description: "PKI client whose issuing CA was not uploaded to the CMG: the MutualAuth request is refused", Expected: Fail, FailingStep: StepLocation,
