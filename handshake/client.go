@@ -136,8 +136,14 @@ func (c *client) tlsFail(id string, mark int, r result) {
 }
 
 func (c *client) proofEndpoint() string {
-	d := c.e.m.Lab.Path
-	p := fmt.Sprintf("cmgpki verify endpoint https://%s --roots %s", c.e.w.cmgHost, filepath.Join(d, "ca"))
+	roots := "--roots " + filepath.Join(c.e.m.Lab.Path, "ca")
+	switch leaf := c.e.w.cmgCert.Leaf; {
+	case leaf == c.e.m.publicCMG.Leaf:
+		roots = "--system-roots" // a public CA's certificate: the client's default store
+	case !c.e.m.inLab(leaf):
+		roots = "--roots YOUR-ROOTS"
+	}
+	p := fmt.Sprintf("cmgpki verify endpoint https://%s %s", c.e.w.cmgHost, roots)
 	if !c.crlCheck {
 		p += " --no-crl-check"
 	}

@@ -346,3 +346,15 @@ func TestHandshakeConnectionPointSelection(t *testing.T) {
 		}
 	}
 }
+
+func TestHandshakeProofCommands(t *testing.T) {
+	for name, want := range map[string]string{
+		Happy:                  "cmgpki verify endpoint https://cmg.contoso.com --roots " + filepath.Join(testLab, "ca"),
+		"third-party-cmg-cert": "cmgpki verify endpoint https://cmg.contoso.com --system-roots",
+		"name-mismatch":        "cmgpki verify endpoint https://contoso-cmg.cloudapp.net --roots " + filepath.Join(testLab, "ca"),
+	} {
+		if got := run(t, name, Options{}).Step(StepCMGTLS).Proof; got != want {
+			t.Errorf("%s: proof %q, want %q", name, got, want)
+		}
+	}
+}

@@ -202,3 +202,13 @@ func (m *Materials) makePublic() error {
 
 // publicCAName is the simulated public CA's name in revocation URLs.
 const publicCAName = "sim-public-ca"
+
+// inLab reports whether c is one of the lab's certificates.
+func (m *Materials) inLab(c *x509.Certificate) bool {
+	for _, e := range m.entries {
+		if e.Serial == crl.SerialHex(c.SerialNumber) && e.Subject == c.Subject.String() {
+			return true
+		}
+	}
+	return false
+}
