@@ -437,13 +437,41 @@ func (c *client) check(id string, mark int, r result, okDetail string) bool {
 }
 
 func (c *client) message(ctx context.Context, target string) result {
-	m, _ := xml.Marshal(msg{Target: target, ClientID: clientGUID})
+	var payload string
+	switch target {
+	case "MP_LocationManager":
+		payload = `<SiteInformationRequest SchemaVersion="1.00"><SiteCode Name="MEM"/></SiteInformationRequest>`
+	case "MP_ClientRegistration":
+		var err error
+		payload, err = registrationRequest(c.e.m.signing.Leaf, c.e.m.signingKey, clientGUID, c.fqdn(), c.e.clk.Now().UTC().Format("2006-01-02T15:04:05Z"))
+		if err != nil {
+			return result{err: err}
+		}
+	default:
+		payload = `<RequestAssignments SchemaVersion="1.00" RequestType="Always"/>`
+	}
+	c.e.mu.Lock()
+	c.e.msgSeq++
+	id := fmt.Sprintf("{BD03DEED-D09A-4E63-ADAD-%012X}", c.e.msgSeq)
+	c.e.mu.Unlock()
+	body, ct, err := encodeMessage(msg{ID: id, ClientID: clientGUID, Target: target}, payload)
+	if err != nil {
+		return result{err: err}
+	}
 	if c.mode == "pki" {
-		return c.cmg(ctx, "POST", "/CCM_Proxy_MutualAuth/"+endpointID+"/ccm_system/request", m, map[string]string{"Content-Type": "text/xml"})
+		return c.cmg(ctx, ccmPost, "/CCM_Proxy_MutualAuth/"+endpointID+"/ccm_system/request", body, map[string]string{"Content-Type": ct})
 	}
 	c.log(logMessaging, "ccmhttp: Host=%s, Path=/CCM_Proxy_ServerAuth/%s/ccm_system_tokenauth/request, Port=443, Protocol=https, CcmTokenAuth=1, Flags=0x4200, Options=0x1e0", strings.ToUpper(c.e.w.cmgHost), endpointID)
 	c.log(logMessaging, "Appending CCM Token to the header.")
-	return c.cmg(ctx, "POST", "/CCM_Proxy_ServerAuth/"+endpointID+"/ccm_system_tokenauth/request", m, map[string]string{"Content-Type": "text/xml", "Authorization": "Bearer " + c.ccm})
+	return c.cmg(ctx, ccmPost, "/CCM_Proxy_ServerAuth/"+endpointID+"/ccm_system_tokenauth/request", body, map[string]string{"Content-Type": ct, "Authorization": "Bearer " + c.ccm})
+}
+
+// fqdn is the client's name: its PKI certificate's, else a lab default.
+func (c *client) fqdn() string {
+	if c.pki != nil && len(c.pki.Leaf.DNSNames) > 0 {
+		return c.pki.Leaf.DNSNames[0]
+	}
+	return "client01.contoso.com"
 }
 
 // location is step 4: site information.

@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -350,15 +349,6 @@ func (e *env) cpForward(w http.ResponseWriter, r *http.Request, mpPath, endpoint
 
 // ---- Management point ----
 
-// msg is the modelled CCM message envelope (the real one is CCM_POST
-// multipart with a UTF-16 <Msg> header and a zlib body; windows-trust.md §4).
-type msg struct {
-	XMLName  xml.Name `xml:"Msg"`
-	Target   string   `xml:"TargetEndpoint"`
-	ClientID string   `xml:"SourceID"`
-	Body     string   `xml:"Body"`
-}
-
 func (e *env) mpHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The MP requires the connection point's client certificate,
@@ -454,8 +444,8 @@ func (e *env) fetchJWKS(r *http.Request) (jose.JSONWebKeySet, error) {
 
 // mpMessage answers location and registration requests.
 func (e *env) mpMessage(w http.ResponseWriter, r *http.Request) {
-	var m msg
-	if err := xml.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil {
+	m, payload, err := decodeMessage(r)
+	if err != nil {
 		httpError(w, http.StatusBadRequest, "bad_message", err.Error())
 		return
 	}
@@ -477,6 +467,15 @@ func (e *env) mpMessage(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<SiteInfoReply SchemaVersion="1.00"><Site SiteCode="MEM" MP=%q CMG=%q/><SecuritySettings CRLChecking="%d" HTTPS="1"/></SiteInfoReply>`,
 			e.m.MPName, e.m.CMGName, crl)
 	case "MP_ClientRegistration":
+		// Certificate validation always runs during registration, even
+		// with Entra authentication: the request's signature.
+		sc, err := checkRegistration(payload)
+		if err != nil {
+			e.logs.add(logReg, "Failed to verify the registration request from Client '%s': %v", m.ClientID, err)
+			httpError(w, http.StatusBadRequest, "registration_rejected", err.Error())
+			return
+		}
+		e.logs.add(logReg, "Verified the registration request signature with signing certificate %s", thumb(sc))
 		approval := 1
 		if tokenAuth {
 			approval = 3

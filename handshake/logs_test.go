@@ -24,6 +24,9 @@ var (
 	}{
 		{regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`), "<GUID>"},
 		{regexp.MustCompile(`\d\d/\d\d/\d{4} \d\d:\d\d:\d\d`), "<TIME>"},
+		{regexp.MustCompile(`\b[0-9A-F]{40}\b`), "<THUMBPRINT>"},
+		// Compressed CCM message bodies vary in size with their random parts.
+		{regexp.MustCompile(`RequestSize: \d+ Bytes`), "RequestSize: <N> Bytes"},
 	}
 )
 

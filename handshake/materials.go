@@ -4,9 +4,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"fmt"
 	"math/big"
 	"net/url"
@@ -51,6 +53,10 @@ type Materials struct {
 	// publicCMG is a third-party CMG certificate for the CMG's name under
 	// the public root.
 	publicCMG tls.Certificate
+	// signing is the client's self-signed SMS signing certificate
+	// (registration), RSA as the real one.
+	signing    tls.Certificate
+	signingKey *rsa.PrivateKey
 	// Token signing keys of Entra and of the site (CCM tokens).
 	entraKey, siteKey *ecdsa.PrivateKey
 }
@@ -193,6 +199,20 @@ func (m *Materials) makePublic() error {
 	if m.publicCMG, err = leaf(3, m.CMGName, []string{pub.CRL}); err != nil {
 		return err
 	}
+	if m.signingKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		return fmt.Errorf("handshake: client signing key: %w", err)
+	}
+	st := &x509.Certificate{SerialNumber: big.NewInt(4), Subject: pkix.Name{CommonName: "SMS"}, NotBefore: nb, NotAfter: na,
+		KeyUsage: x509.KeyUsageDigitalSignature, UnknownExtKeyUsage: []asn1.ObjectIdentifier{ekuSMSSigning}}
+	sd, err := x509.CreateCertificate(rand.Reader, st, st, m.signingKey.Public(), m.signingKey)
+	if err != nil {
+		return fmt.Errorf("handshake: client signing certificate: %w", err)
+	}
+	sc, err := x509.ParseCertificate(sd)
+	if err != nil {
+		return err
+	}
+	m.signing = tls.Certificate{Certificate: [][]byte{sd}, PrivateKey: m.signingKey, Leaf: sc}
 	if m.entraKey, err = key(); err != nil {
 		return err
 	}
