@@ -67,7 +67,9 @@ MP_RegistrationManager.log in the site-server format (EntraTokenService.log is
 the simulator's own). Times are the simulated UTC times.
 
 Modelled, not copied (not public): the CMG to connection point channel, the CCM
-token format and the CCM message bodies. The simulated time starts at --at
+token format, the MP's replies and the location and policy payloads. CCM messages
+are CCM_POST multipart bodies as public re-implementations document them, and the
+registration request is signed and verified. The simulated time starts at --at
 (default now); the lab's certificates must be valid then.
 
 Scenarios: ` + strings.Join(handshake.Names(), ", ") + `.

@@ -12,9 +12,12 @@
 // The same value is meant to be produced by a future log diagnosis.
 //
 // What is modelled rather than copied (not public): the CMG ↔ connection point
-// channel (an in-process call here), the CCM token (an ES256 JWT signed by a
-// site key, aud urn:sccm:service), and the CCM message bodies (a small XML
-// envelope naming the target endpoint instead of CCM_POST multipart).
+// channel (an in-process call here: the CMG hands the request to the
+// connection point, which calls the MP over mutual TLS), the CCM token (an
+// ES256 JWT signed by a site key, aud urn:sccm:service), the replies (plain
+// XML, not zlib) and the location and policy payloads (minimal). CCM
+// messages are CCM_POST multipart bodies as public re-implementations
+// document them, and the registration request is signed and verified.
 package handshake
 
 import (
