@@ -57,7 +57,7 @@ One row per step: step, component, result, detail, the Windows error the client
 would log, and the fix. --scenario all runs the scenario matrix: scenario,
 expected, got, failing step, code. --output json prints {"schema":
 "cmgpki/handshake/v1", "scenarios": [{"name", "description", "expected", "got",
-"expected_failing_step", "failing_step", "code", "steps": [{"step", "component",
+"expected_failing_step", "failing_step", "code", "windows_error", "steps": [{"step", "component",
 "time", "result", "detail", "evidence", "windows_error", "http", "fix", "proof"}]}]}.
 
 --logs DIR writes the logs of the run: ccmsetup.log, ClientIDManagerStartup.log,
@@ -208,8 +208,8 @@ func runHandshake(ctx context.Context, f *Factory, o *handshakeOptions) error {
 		msg := fmt.Sprintf("handshake %s: %s (expected %s)", s.Name, s.Got, s.Expected)
 		if s.FailingStep != "" {
 			msg += fmt.Sprintf(", failing step %s", s.FailingStep)
-			if code := handshake.CodeText(s.Steps); code != "" {
-				msg += ": " + code
+			if s.Code != "" {
+				msg += ": " + s.Code
 			}
 		}
 		fmt.Fprintln(f.IO.ErrOut, msg)
@@ -230,7 +230,7 @@ func renderHandshake(f *Factory, mx *handshake.Matrix, matrix bool) error {
 			if !s.AsExpected() {
 				ok = "NO (expected " + dash(s.ExpectedStep) + ")"
 			}
-			rows = append(rows, []string{s.Name, string(s.Expected), string(s.Got), dash(s.FailingStep), dash(handshake.CodeText(s.Steps)), ok})
+			rows = append(rows, []string{s.Name, string(s.Expected), string(s.Got), dash(s.FailingStep), dash(s.Code), ok})
 		}
 		return renderTable(f, cols, rows)
 	}

@@ -43,10 +43,11 @@ func TestHandshakeCommand(t *testing.T) {
 				Expected    string `json:"expected"`
 				Got         string `json:"got"`
 				FailingStep string `json:"failing_step"`
-				Code        *struct {
+				Code        string `json:"code"`
+				Windows     *struct {
 					Name    string `json:"name"`
 					HRESULT string `json:"hresult"`
-				} `json:"code"`
+				} `json:"windows_error"`
 				Steps []struct {
 					Step   string `json:"step"`
 					Result string `json:"result"`
@@ -63,8 +64,11 @@ func TestHandshakeCommand(t *testing.T) {
 			if s.Expected != s.Got || len(s.Steps) != 8 {
 				t.Errorf("%s: expected %s got %s, %d steps", s.Name, s.Expected, s.Got, len(s.Steps))
 			}
-			if s.Name == "root-missing-on-client" && (s.Code == nil || s.Code.HRESULT != "0x800B0109" || s.FailingStep != "cmg-tls") {
-				t.Errorf("root-missing-on-client: %+v at %s", s.Code, s.FailingStep)
+			if s.Name == "root-missing-on-client" && (s.Windows == nil || s.Windows.HRESULT != "0x800B0109" || s.Code != "CERT_E_UNTRUSTEDROOT 0x800B0109" || s.FailingStep != "cmg-tls") {
+				t.Errorf("root-missing-on-client: %+v %q at %s", s.Windows, s.Code, s.FailingStep)
+			}
+			if s.Name == "cp-cert-untrusted-by-mp" && (s.Windows != nil || s.Code != "HTTP 403 CMGConnector_Clientcertificaterequired") {
+				t.Errorf("cp-cert-untrusted-by-mp: %+v %q", s.Windows, s.Code)
 			}
 		}
 		if !strings.Contains(r.errOut, "as expected, 0 not") {

@@ -414,12 +414,18 @@ func (c *client) check(id string, mark int, r result, okDetail string) bool {
 	case strings.Contains(body, errClientCertRequired):
 		s.Component = CompMP
 		s.Detail = "the MP refused the connection point's client certificate: " + r.reason()
+		if _, why, ok := strings.Cut(strings.TrimSpace(body), "\n"); ok {
+			s.Detail += " (" + why + ")"
+		}
 		s.Fix = "put the connection point certificate's root CA in the MP's Trusted Root store (and its issuing CA in Intermediate CAs)"
 		s.Proof = c.proofCert("cmg-connection-point")
 	case strings.Contains(body, "CMGConnector_"):
 		s.Component = CompCP
 	case strings.Contains(body, "ClientCertificate"):
 		s.Detail = "the CMG refused the client certificate: " + r.reason()
+		if _, why, ok := strings.Cut(strings.TrimSpace(body), "\n"); ok {
+			s.Detail += " (" + why + ")"
+		}
 		s.Fix = "upload the client certificate's root CA and its intermediate CAs to the CMG (CMG properties > Trusted root certificates)"
 		s.Proof = c.proofCert("pki-client")
 	case strings.Contains(body, errInvalidToken):

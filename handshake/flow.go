@@ -154,12 +154,15 @@ type ScenarioResult struct {
 	Expected    Status `json:"expected"`
 	Got         Status `json:"got"`
 	// ExpectedStep is the step the scenario is expected to fail at.
-	ExpectedStep string        `json:"expected_failing_step,omitempty"`
-	FailingStep  string        `json:"failing_step,omitempty"`
-	Code         lint.WinError `json:"code,omitzero"`
-	Steps        []Step        `json:"steps"`
-	Notes        []string      `json:"notes,omitempty"`
-	Log          []LogLine     `json:"-"`
+	ExpectedStep string `json:"expected_failing_step,omitempty"`
+	FailingStep  string `json:"failing_step,omitempty"`
+	// Code is the failing step's Windows error ("CERT_E_UNTRUSTEDROOT
+	// 0x800B0109") or HTTP refusal ("HTTP 403 ..."), "" when none.
+	Code    string        `json:"code,omitempty"`
+	Windows lint.WinError `json:"windows_error,omitzero"`
+	Steps   []Step        `json:"steps"`
+	Notes   []string      `json:"notes,omitempty"`
+	Log     []LogLine     `json:"-"`
 }
 
 // AsExpected reports whether the scenario gave its expected outcome and

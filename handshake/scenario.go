@@ -187,7 +187,7 @@ func RunMatrix(ctx context.Context, m *Materials, names []string, o Options) (*M
 			return nil, err
 		}
 		mx.Scenarios = append(mx.Scenarios, ScenarioResult{Name: n, Description: sc.Description, Expected: sc.Expected, Got: f.Result,
-			ExpectedStep: sc.FailingStep, FailingStep: f.FailingStep, Code: f.Code, Steps: f.Steps, Notes: f.Notes, Log: f.Log})
+			ExpectedStep: sc.FailingStep, FailingStep: f.FailingStep, Code: CodeText(f.Steps), Windows: f.Code, Steps: f.Steps, Notes: f.Notes, Log: f.Log})
 	}
 	return mx, nil
 }
