@@ -89,7 +89,7 @@ type Flow struct {
 	Result Status `json:"result"`
 	// FailingStep is the ID of the first failed step, "" when none.
 	FailingStep string        `json:"failing_step,omitempty"`
-	Code        lint.WinError `json:"code,omitzero"`
+	Code        lint.WinError `json:"windows_error,omitzero"`
 	Notes       []string      `json:"notes,omitempty"`
 	Steps       []Step        `json:"steps"`
 	// Log is every component's log lines in order (WriteLogs writes them
