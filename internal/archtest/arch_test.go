@@ -73,6 +73,7 @@ var allowed = map[string][]string{
 	"ca":                   {"lab", "profiles", "lint", "internal/certio", "internal/clock", "internal/layout"},
 	"crl":                  {"profiles", "lint", "internal/certio", "internal/clock", "internal/layout", "internal/derutil"},
 	"verify":               {"profiles", "lint", "internal/certio", "internal/clock", "internal/derutil"},
+	"handshake":            {"verify", "crl", "profiles", "lint", "lab", "internal/certio", "internal/clock", "internal/layout"},
 	"cmd":                  {"*"},
 	"cmd/cmgpki":           {"*"},
 }
