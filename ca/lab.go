@@ -38,7 +38,8 @@ const PFXPasswordFile = "pfx-password.txt"
 
 // LabOptions controls how a lab is made.
 type LabOptions struct {
-	// Out is the lab directory; it must not exist unless Force is set.
+	// Out is the lab directory; it must not exist, or be an empty directory
+	// (filled, not replaced), unless Force is set.
 	Out string
 	// Force replaces an existing Out, but only a lab made by cmgpki that
 	// holds no CA key at any depth and nothing cmgpki did not write (say, a
@@ -351,16 +352,64 @@ func checkOut(out string, force bool) error {
 	if out == "" {
 		return &SpecError{Flag: "--out", Err: errors.New("no output directory given")}
 	}
+	if err := notCwd(out); err != nil {
+		return err
+	}
 	if _, err := os.Lstat(out); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	} else if err != nil {
 		return &SpecError{Flag: "--out", Err: err}
+	}
+	if emptyDir(out) {
+		return nil // filled, not replaced: nothing to destroy
+	}
+	if !force {
+		if caKey, _, err := scanForCAKeys(out); err == nil && caKey != "" {
+			if _, err := lab.ReadManifest(out); err == nil {
+				return &SpecError{Flag: "--out", Err: fmt.Errorf("%s already exists (a cmgpki lab with CA keys); choose another --out (--force never replaces a directory that holds a CA key)", out)}
+			}
+			return &SpecError{Flag: "--out", Err: fmt.Errorf("%s already exists and holds a CA key (%s); choose another --out (--force never replaces a directory that holds a CA key)", out, caKey)}
+		}
 	}
 	if err := replaceable(out); err != nil {
 		return &SpecError{Flag: "--out", Err: err}
 	}
 	if !force {
 		return &SpecError{Flag: "--out", Err: fmt.Errorf("%s already exists; pass --force to replace it", out)}
+	}
+	return nil
+}
+
+// emptyDir reports whether dir is a real directory (not a symbolic link)
+// with nothing in it.
+func emptyDir(dir string) bool {
+	fi, err := os.Lstat(filepath.Clean(dir))
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	return len(names) == 0 && errors.Is(err, io.EOF)
+}
+
+// notCwd refuses an --out that is the current directory or one of its
+// parents: it cannot be renamed or replaced while the process works in it.
+func notCwd(out string) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return nil
+	}
+	rel, err := filepath.Rel(abs, wd)
+	if err == nil && (rel == "." || rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))) {
+		return &SpecError{Flag: "--out", Err: fmt.Errorf("--out %s cannot be the current directory or contain it; give a new directory, such as %s", out, filepath.Join(out, "cmg-lab"))}
 	}
 	return nil
 }
@@ -495,6 +544,14 @@ const revocationStore = "revocation.db"
 // on any failure the old directory is put back.
 func replaceDir(tmp, out string, force bool) error {
 	out = filepath.Clean(out)
+	if emptyDir(out) {
+		// An empty directory is filled, not replaced. os.Rename onto an
+		// existing directory works on Linux only; remove it first instead:
+		// os.Remove refuses a directory that is no longer empty.
+		if err := os.Remove(out); err != nil {
+			return &SpecError{Flag: "--out", Err: fmt.Errorf("%s is no longer empty (%v); nothing was changed", out, pathErr(err))}
+		}
+	}
 	if _, err := os.Lstat(out); err != nil {
 		if err := os.Rename(tmp, out); err != nil {
 			return fmt.Errorf("ca: renaming lab into %s: %w", out, err)

@@ -3,8 +3,10 @@ package ca
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -69,6 +71,10 @@ type IssueOptions struct {
 	KeyPassword     []byte
 	Template        string
 	Recorder        Recorder
+	// Notes is told of each setting that was adjusted and of what the
+	// caller should know (a duplicate SAN dropped, a PFX password that
+	// could not be checked); nil means none.
+	Notes func(note string)
 }
 
 // Issue issues one certificate into the lab: files under certs/ and an entry
@@ -104,25 +110,38 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*lab.En
 	if c.profile.Role == profiles.WPJDevice && a.Role != profiles.WPJCA {
 		return nil, &SpecError{Flag: "--issuer", Err: fmt.Errorf("wpj-device certificates are issued by the wpj-ca, not %s", a.Name)}
 	}
-	if _, exists := l.Manifest.Find(c.Name); exists && !opts.Force {
-		return nil, &SpecError{Flag: "--name", Err: fmt.Errorf("lab %s already has a certificate named %q; pass --force to replace it", l.Dir, c.Name)}
-	}
 	for _, e := range l.Manifest.CAs {
 		if e.Name == c.Name {
-			return nil, &SpecError{Flag: "--name", Err: fmt.Errorf("%q is a CA of this lab; a CA is never overwritten", c.Name)}
+			return nil, &SpecError{Flag: "--name", Err: fmt.Errorf("%q is the name of a CA of lab %s; a certificate cannot take a CA's name (a CA is never overwritten): choose another --name", c.Name, l.Dir)}
 		}
 	}
-	pw, err := l.pfxPassword(c, opts)
-	if err != nil {
-		return nil, err
+	if _, exists := l.Manifest.Find(c.Name); exists && !opts.Force {
+		return nil, &SpecError{Flag: "--name", Err: fmt.Errorf("lab %s already has a certificate named %q; pass --force to replace it", l.Dir, c.Name)}
 	}
 	nb := opts.NotBefore
 	if nb.IsZero() {
 		nb = opts.Clock.Now().Add(-10 * time.Minute)
 	}
 	nb = nb.UTC().Truncate(time.Second)
+	if nb.Before(a.Cert.NotBefore) || !nb.Before(a.Cert.NotAfter) {
+		what := "notBefore " + nb.Format(time.RFC3339)
+		if opts.NotBefore.IsZero() {
+			what += " (the default, now less 10 minutes)"
+		}
+		return nil, &SpecError{Flag: "--not-before", Err: fmt.Errorf("%s is outside the validity of its issuer %s (%s to %s); give a --not-before in that window",
+			what, a.Name, a.Cert.NotBefore.UTC().Format(time.RFC3339), a.Cert.NotAfter.UTC().Format(time.RFC3339))}
+	}
 	if err := x.checkValidity(spec, c, nb, a.Name, a.Cert.NotAfter); err != nil {
 		return nil, err
+	}
+	pw, err := l.pfxPassword(c, opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Notes != nil {
+		for _, n := range x.Notes {
+			opts.Notes(n)
+		}
 	}
 
 	key, err := GenerateKey(c.keyType)
@@ -173,7 +192,13 @@ func (l *Lab) Issue(ctx context.Context, c CertSpec, opts IssueOptions) (*lab.En
 	}
 	replaced := false
 	for i := range l.Manifest.Certificates {
-		if l.Manifest.Certificates[i].Name == e.Name {
+		if old := l.Manifest.Certificates[i]; old.Name == e.Name {
+			// The old certificate stays valid until it expires: keep it
+			// revocable (it is not revoked here: it may still be in use
+			// until its replacement is deployed).
+			l.Manifest.Replaced = append(l.Manifest.Replaced, lab.Replaced{Name: old.Name, Role: old.Role,
+				Subject: old.Subject, IssuerName: old.IssuerName, Serial: old.Serial, NotAfter: old.NotAfter,
+				ReplacedAt: opts.Clock.Now().UTC().Truncate(time.Second).Format(time.RFC3339)})
 			l.Manifest.Certificates[i], replaced = e, true
 		}
 	}
@@ -209,7 +234,7 @@ func (l *Lab) pfxPassword(c CertSpec, opts IssueOptions) (string, error) {
 		if opts.PFXPassword == "" {
 			return "", &SpecError{Flag: "--pfx-password-file", Err: fmt.Errorf("lab %s was made with a password of your own; pass --pfx-password-file or set CMGPKI_PFX_PASSWORD", l.Dir)}
 		}
-		return opts.PFXPassword, nil
+		return opts.PFXPassword, l.checkPFXPassword(opts, from)
 	}
 	file := filepath.Join(l.Dir, l.Manifest.PFXPasswordFile)
 	b, err := certio.ReadSecretFile(file)
@@ -220,6 +245,34 @@ func (l *Lab) pfxPassword(c CertSpec, opts IssueOptions) (string, error) {
 		return "", &SpecError{Flag: from, Err: fmt.Errorf("the password differs from the one of lab %s (%s); every PFX of a lab opens with one password: leave it out to use the lab's", l.Dir, file)}
 	}
 	return string(b), nil
+}
+
+// checkPFXPassword checks the password given for a lab made with a
+// password of its user (no password file) against a PFX of the lab: every
+// PFX of a lab opens with one password. A lab with no PFX yet (ca init
+// only) takes the password as its own; Notes says so.
+func (l *Lab) checkPFXPassword(opts IssueOptions, from string) error {
+	for _, e := range l.Manifest.All() {
+		if e.Files.PFX == "" {
+			continue
+		}
+		file := l.AbsPath(e.Files.PFX)
+		b, err := os.ReadFile(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("ca: lab %s: %w", l.Dir, err)
+		}
+		if _, _, _, err := certio.DecodePFX(b, opts.PFXPassword); err != nil {
+			return &SpecError{Flag: from, Err: fmt.Errorf("the password does not open %s, a PFX of lab %s (%v); every PFX of a lab opens with one password: give the lab's", file, l.Dir, err)}
+		}
+		return nil
+	}
+	if opts.Notes != nil {
+		opts.Notes(fmt.Sprintf("lab %s has no PFX yet, so the password from %s could not be checked; it becomes the lab's: give the same one for every PFX of the lab", l.Dir, from))
+	}
+	return nil
 }
 
 // AbsPath returns a manifest-relative path as a path under the lab.

@@ -483,6 +483,7 @@ func (x *Expanded) add(s *LabSpec, c CertSpec, key string, fl certFlags) error {
 	if p.Names.Rule == profiles.NamesFQDN && len(c.SANs) == 0 {
 		c.SANs = []string{c.CN}
 	}
+	c.SANs = x.dedupeSANs(s, c, key, fl)
 	c.issuer = "issuing-ca"
 	if !x.IssuingCA {
 		c.issuer = "root-ca"
@@ -493,6 +494,26 @@ func (x *Expanded) add(s *LabSpec, c CertSpec, key string, fl certFlags) error {
 	}
 	x.Certs = append(x.Certs, c)
 	return nil
+}
+
+// dedupeSANs drops a SAN that repeats an earlier one, ignoring case (DNS
+// names are case-insensitive, RFC 4343), and notes it.
+func (x *Expanded) dedupeSANs(s *LabSpec, c CertSpec, key string, fl certFlags) []string {
+	var out []string
+	seen := map[string]string{}
+	for _, n := range c.SANs {
+		if first, dup := seen[strings.ToLower(n)]; dup {
+			where := s.origin(key+".sans", fl.SAN, n)
+			if fl.SAN == "" && s.Source == "" {
+				where = key + ".sans " + n
+			}
+			x.Notes = append(x.Notes, fmt.Sprintf("%s repeats the SAN %s of certificate %s (DNS names ignore case); it is written once", where, first, c.Name))
+			continue
+		}
+		seen[strings.ToLower(n)] = n
+		out = append(out, n)
+	}
+	return out
 }
 
 // checkValidity refuses, before anything is made, a certificate that would

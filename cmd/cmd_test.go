@@ -122,7 +122,7 @@ func TestBadInput(t *testing.T) {
 		{"CMG prefix with a dash", []string{"lab", "create", "--out", out, "--cmg-name", "cmg-01.contoso.com"}, []string{"--cmg-name", `first label "cmg-01" must be 3-24 lower-case letters and digits, no dash`}},
 		{"existing output directory", []string{"lab", "create", "--out", existing}, []string{"--out", "already exists and is not a cmgpki lab: no manifest.json"}},
 		{"CA keys with --force", []string{"lab", "create", "--out", withKeys, "--force"}, []string{"--out", "never overwrites a CA key"}},
-		{"ca init over CA keys", []string{"ca", "init", "--out", withKeys}, []string{"never overwrites a CA key"}},
+		{"ca init over CA keys", []string{"ca", "init", "--out", withKeys}, []string{"already exists (a cmgpki lab with CA keys); choose another --out"}},
 		{"missing spec", []string{"lab", "create", "--out", out, "--spec", filepath.Join(base, "missing.yaml")}, []string{"missing.yaml", "no such file"}},
 		{"unreadable spec", []string{"lab", "create", "--out", out, "--spec", unreadable}, []string{"unreadable.yaml", "is a directory"}},
 		{"unknown spec key", []string{"lab", "create", "--out", out, "--spec", unknownKey}, []string{"unknown.yaml", "cmg_nmae"}},

@@ -16,6 +16,35 @@ import (
 
 func profileNames() []string { return profiles.Names() }
 
+// issuableProfiles are the profiles "issue" takes: every one but the CAs'.
+func issuableProfiles() []string {
+	var out []string
+	for _, p := range profiles.All() {
+		if !p.IsCA {
+			out = append(out, string(p.Role))
+		}
+	}
+	return out
+}
+
+// issueKeyTypes completes issue's --key-type: the key types the profile
+// allows once PROFILE is given, else every key type.
+func issueKeyTypes(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	vs := keyTypeNames
+	if len(args) > 0 {
+		if p, err := profiles.Get(args[0]); err == nil {
+			vs = func() []string {
+				var out []string
+				for _, k := range p.AllowedKeyTypes() {
+					out = append(out, string(k))
+				}
+				return out
+			}
+		}
+	}
+	return choices(vs)(c, args, toComplete)
+}
+
 func keyTypeNames() []string {
 	out := make([]string, len(profiles.KeyTypes))
 	for i, k := range profiles.KeyTypes {

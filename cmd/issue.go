@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,7 +41,7 @@ Arguments:
 
 ` + exitCodesHelp(runCodes...),
 		Example: `  cmgpki issue pki-client --lab cmg-lab --name client02 --cn client02.contoso.com
-  cmgpki issue mp-https --lab cmg-lab --name dp01 --cn dp01.contoso.com --san dp01.corp.contoso.com
+  cmgpki issue mp-https --lab cmg-lab --name dp01 --cn dp01.contoso.com --san dp01.contoso.com --san dp01.corp.contoso.com
   cmgpki issue cmg-server --lab cmg-lab --name cmg2 --cn cmg2.contoso.com --key-type rsa4096
   cmgpki issue wpj-device --lab cmg-lab --name device09
   cmgpki issue ocsp-signer --lab cmg-lab --name ocsp-issuing --cn "Lab OCSP Responder"`,
@@ -52,6 +53,12 @@ Arguments:
 			}
 			return runIssue(c, f, o)
 		},
+	}
+	c.ValidArgsFunction = func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return choices(issuableProfiles)(c, args, toComplete)
 	}
 	fl := c.Flags()
 	fl.StringVar(&o.lab, "lab", "", "lab directory (required)")
@@ -66,8 +73,9 @@ Arguments:
 	fl.StringVar(&o.pfxPasswordFile, "pfx-password-file", "", "PFX password file (or $CMGPKI_PFX_PASSWORD) for a lab made with your own password; a lab with pfx-password.txt uses that one")
 	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys, also used for the new key (or $CMGPKI_KEY_PASSWORD)")
 	fl.StringVar(&o.template, "template", "", "x509util template file applied on top of the profile")
-	fl.BoolVar(&o.force, "force", false, "replace a certificate of the same name")
+	fl.BoolVar(&o.force, "force", false, "replace a certificate of the same name (the old one is not revoked: it stays in the manifest's replaced list, revocable)")
 	addOutputFlag(c, &o.output)
+	_ = c.RegisterFlagCompletionFunc("key-type", issueKeyTypes)
 	return c
 }
 
@@ -81,10 +89,18 @@ func runIssue(c *cobra.Command, f *Factory, o *issueOptions) error {
 	if o.name == "" {
 		return &UsageError{Err: fmt.Errorf("--name is required"), ShowUsage: true}
 	}
-	if _, err := profiles.Get(o.profile); err != nil {
-		return usageErr(fmt.Errorf("PROFILE argument: %w", err))
+	if p, err := profiles.Get(o.profile); err != nil || p.IsCA {
+		why := fmt.Sprintf("unknown profile %q", o.profile)
+		if err == nil {
+			why = fmt.Sprintf("%s is a CA profile; the lab's CAs are made by \"lab create\" or \"ca init\"", p.Role)
+		}
+		return usageErr(fmt.Errorf("PROFILE argument: %s (want one of %s)", why, strings.Join(issuableProfiles(), ", ")))
 	}
-	opts := ca.IssueOptions{Issuer: o.issuer, Force: o.force, Clock: f.Clock, Rand: f.Rand}
+	if c.Flags().Changed("validity") && o.validity == 0 {
+		return usageErr(fmt.Errorf("--validity 0s: the validity must be positive, such as 8760h (leave --validity out for the profile's)"))
+	}
+	opts := ca.IssueOptions{Issuer: o.issuer, Force: o.force, Clock: f.Clock, Rand: f.Rand,
+		Notes: func(n string) { f.notef("%s", n) }}
 	if o.notBefore != "" {
 		t, err := time.Parse(time.RFC3339, o.notBefore)
 		if err != nil {
@@ -110,13 +126,29 @@ func runIssue(c *cobra.Command, f *Factory, o *issueOptions) error {
 	}
 	l, err := ca.OpenLab(o.lab, opts.KeyPassword)
 	if err != nil {
-		return usageErr(fmt.Errorf("--lab: %w", err))
+		return labLoadErr(o.lab, f.secretSource("--key-password-file", o.keyPasswordFile, "CMGPKI_KEY_PASSWORD"), err)
+	}
+	var old *lab.Entry
+	if e, ok := l.Manifest.Find(o.name); ok {
+		cp := *e
+		old = &cp
 	}
 	opts.Recorder = recorderFor(f, o.lab)
 	e, err := l.Issue(c.Context(), ca.CertSpec{Name: o.name, Profile: o.profile, CN: o.cn, SANs: o.sans,
 		KeyType: o.keyType, Validity: o.validity, PFXFormat: o.pfxFormat}, opts)
 	if err != nil {
 		return withTemplateFile(err, o.template)
+	}
+	if old != nil {
+		// Not revoked here: the old certificate may be in use (uploaded to
+		// the CMG, bound in IIS) until its replacement is deployed, and a
+		// revocation is final.
+		f.notef("the certificate it replaces (serial %s) stays valid until %s; revoke it with: cmgpki revoke --lab %s --serial %s --reason superseded",
+			old.Serial, old.NotAfter, o.lab, old.Serial)
+	}
+	if na, err := time.Parse(time.RFC3339, e.NotAfter); err == nil && !na.After(f.Clock.Now()) {
+		fmt.Fprintf(f.IO.ErrOut, "Warning: %s expired at %s, before now (%s): no client accepts it; fine for a test fixture\n",
+			e.Name, e.NotAfter, f.Clock.Now().UTC().Format(time.RFC3339))
 	}
 	printFindings(f, e.Name, e.Findings)
 	if o.output == "json" {

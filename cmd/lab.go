@@ -27,7 +27,7 @@ type labFlags struct {
 
 func (o *labFlags) register(c *cobra.Command, full bool) {
 	fl := c.Flags()
-	fl.StringVar(&o.out, "out", "cmg-lab", "lab directory to create (must not exist; see --force)")
+	fl.StringVar(&o.out, "out", "cmg-lab", "lab directory to create (must not exist, or be empty; see --force)")
 	fl.StringVar(&o.domain, "domain", "contoso.com", "DNS domain of the lab names")
 	fl.StringVar(&o.baseURL, "base-url", "http://127.0.0.1:8080", "http base URL baked into CDP, AIA and OCSP; point it at a host clients reach")
 	fl.StringVar(&o.keyType, "key-type", "", "key type of every certificate: rsa2048 (default), rsa3072, rsa4096, p256, p384; refused where a profile forbids it")
@@ -222,7 +222,7 @@ The WPJ CA is RSA, as Entra's MS-Organization-Access CA is: with an EC
 ` + exitCodesHelp(runCodes...),
 		Example: `  cmgpki ca init --out my-ca
   cmgpki ca init --out ec-ca --key-type p384 --no-issuing-ca --no-wpj-ca
-  cmgpki ca init --out my-ca --base-url http://pki.contoso.com`,
+  cmgpki ca init --out pki-ca --base-url http://pki.contoso.com`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := outputFormat(o.output); err != nil {
@@ -254,14 +254,15 @@ func renderLab(f *Factory, dir string, m *lab.Manifest, output string, full bool
 	for _, e := range append(append([]lab.Entry{}, m.CAs...), m.Certificates...) {
 		printFindings(f, e.Name, e.Findings)
 	}
+	warnExpired(f, m)
 	if output == "json" {
 		return renderJSON(f.IO.Out, m)
 	}
 	if err := renderEntries(f, append(append([]lab.Entry{}, m.CAs...), m.Certificates...)); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Made %d CAs and %d certificates in %s (manifest: %s)\n",
-		len(m.CAs), len(m.Certificates), dir, filepath.Join(dir, lab.ManifestFile))
+	fmt.Fprintf(f.IO.ErrOut, "Made %s and %s in %s (manifest: %s)\n",
+		plural(len(m.CAs), "CA", "CAs"), plural(len(m.Certificates), "certificate", "certificates"), dir, filepath.Join(dir, lab.ManifestFile))
 	if m.PFXPasswordFile != "" {
 		f.notef("the PFX password is in %s (0600); private keys are 0600", filepath.Join(dir, m.PFXPasswordFile))
 	}
@@ -284,4 +285,22 @@ func renderEntries(f *Factory, es []lab.Entry) error {
 			e.NotAfter[:10], e.SHA1Thumbprint, file})
 	}
 	return renderTable(f, entryColumns, rows)
+}
+
+// warnExpired warns when certificates of a new lab have already expired at
+// the clock's now (a --not-before far in the past): allowed, as test
+// fixtures want such labs, but no client accepts them.
+func warnExpired(f *Factory, m *lab.Manifest) {
+	now := f.Clock.Now()
+	var gone []string
+	for _, e := range m.All() {
+		if na, err := time.Parse(time.RFC3339, e.NotAfter); err == nil && !na.After(now) {
+			gone = append(gone, fmt.Sprintf("%s (%s)", e.Name, e.NotAfter))
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Warning: the lab is already expired at the current time %s: %s of it expired (%s); no client accepts them (fine for a test fixture)\n",
+		now.UTC().Format(time.RFC3339), plural(len(gone), "certificate", "certificates"), strings.Join(gone, ", "))
 }

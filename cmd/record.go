@@ -114,6 +114,15 @@ func openLabStore(ctx context.Context, dir string, loc storeLoc) (labStore, *lab
 		st.Close()
 		return nil, nil, err
 	}
+	for _, r := range m.Replaced {
+		serial, err := crl.ParseSerial(r.Serial)
+		if err != nil {
+			st.Close()
+			return nil, nil, fmt.Errorf("%s: replaced certificate %s: %w", filepath.Join(dir, lab.ManifestFile), r.Name, err)
+		}
+		na, _ := time.Parse(time.RFC3339, r.NotAfter)
+		recs = append(recs, crl.Record{Issuer: r.IssuerName, Serial: serial, Subject: r.Subject, Role: r.Role, NotAfter: na})
+	}
 	if err := st.RecordBatch(ctx, recs); err != nil {
 		st.Close()
 		return nil, nil, err
@@ -159,6 +168,14 @@ func labKnowsSerial(dir string, loc storeLoc, issuer string, serial *big.Int) (b
 			return true, nil
 		}
 	}
+	for _, r := range m.Replaced { // replaced by issue --force, still valid
+		if issuer != "" && r.IssuerName != issuer {
+			continue
+		}
+		if s, err := crl.ParseSerial(r.Serial); err == nil && s.Cmp(serial) == 0 {
+			return true, nil
+		}
+	}
 	return false, nil
 }
 
@@ -199,19 +216,36 @@ func addStoreFlag(c *cobra.Command, p *string) {
 
 // labIssuers loads every CA of the lab as a crl.Issuer, with its delegated
 // OCSP responder when the lab has an ocsp-signer issued by it (lab.Issuers
-// does the loading; the conversion is one line).
-func labIssuers(dir string, keyPassword []byte) ([]crl.Issuer, *lab.Dir, error) {
+// does the loading; the conversion is one line). pwFrom names where
+// keyPassword came from (see labLoadErr).
+func labIssuers(dir string, keyPassword []byte, pwFrom string) ([]crl.Issuer, *lab.Dir, error) {
 	ld, err := lab.Open(dir)
 	if err != nil {
 		return nil, nil, usageErr(fmt.Errorf("--lab: %w", err))
 	}
 	lis, err := ld.Issuers(keyPassword)
 	if err != nil {
-		return nil, nil, usageErr(fmt.Errorf("--lab: %w", err))
+		return nil, nil, labLoadErr(dir, pwFrom, err)
 	}
 	out := make([]crl.Issuer, len(lis))
 	for i, x := range lis {
 		out[i] = crl.Issuer(x)
 	}
 	return out, ld, nil
+}
+
+// labLoadErr blames a lab whose CAs cannot be loaded on --lab, unless the
+// key password is the cause: then on the flag or variable it came from
+// (pwFrom, from Factory.secretSource; "" when none was given).
+func labLoadErr(dir, pwFrom string, err error) error {
+	switch {
+	case errors.Is(err, certio.ErrKeyEncrypted):
+		return usageErr(fmt.Errorf("--key-password-file: the keys of lab %s are encrypted and no password was given: pass --key-password-file FILE or set $CMGPKI_KEY_PASSWORD (%w)", dir, err))
+	case errors.Is(err, certio.ErrKeyPassword):
+		if pwFrom == "CMGPKI_KEY_PASSWORD" {
+			pwFrom = "$" + pwFrom
+		}
+		return usageErr(fmt.Errorf("%s: the password does not open the keys of lab %s: %w", pwFrom, dir, err))
+	}
+	return usageErr(fmt.Errorf("--lab: %w", err))
 }

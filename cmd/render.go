@@ -48,7 +48,7 @@ func addOutputFlag(c *cobra.Command, p *string) {
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) != n {
-			return &UsageError{Err: fmt.Errorf("%s: want %d argument(s) (%s), got %d", c.CommandPath(), n, what, len(args)), ShowUsage: true}
+			return &UsageError{Err: fmt.Errorf("%s: want %s (%s), got %d", c.CommandPath(), plural(n, "argument", "arguments"), what, len(args)), ShowUsage: true}
 		}
 		return nil
 	}
@@ -126,4 +126,12 @@ func checkSubcommand(root *cobra.Command, args []string) error {
 		}
 	}
 	return nil
+}
+
+// plural renders n with the singular or plural noun: "1 CA", "3 CAs".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -57,14 +57,18 @@ Reasons: unspecified, keyCompromise, cACompromise, affiliationChanged,
 superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise.
 
 `
-	example := `  cmgpki revoke --lab cmg-lab --cert cmg-lab/certs/client01.crt --reason keyCompromise
-  cmgpki revoke --lab cmg-lab --serial 5b0e3c... --reason superseded
+	example := `  # put client01 on hold ("cmgpki unrevoke" releases it), then revoke device01 for good
   cmgpki revoke --lab cmg-lab --cert cmg-lab/certs/client01.crt --hold
-  cmgpki revoke --lab cmg-lab --serial 5b0e3c... --output json`
+  cmgpki revoke --lab cmg-lab --cert cmg-lab/certs/device01.crt --reason keyCompromise
+  # SERIAL: a serial in hex, as in manifest.json or the Note of "issue --force"
+  cmgpki revoke --lab cmg-lab --serial SERIAL --reason superseded --output json`
 	if unrevoke {
 		use, short = "unrevoke", "release a certificateHold (revoke --hold)"
 		long = "Release a certificate put on hold with \"cmgpki revoke --hold\". Other revocations are final.\n\n"
-		example = "  cmgpki unrevoke --lab cmg-lab --cert cmg-lab/certs/client01.crt\n  cmgpki unrevoke --lab cmg-lab --serial 5b0e3c..."
+		example = `  # release the hold of "cmgpki revoke --lab cmg-lab --cert cmg-lab/certs/client01.crt --hold"
+  cmgpki unrevoke --lab cmg-lab --cert cmg-lab/certs/client01.crt
+  # SERIAL: the serial in hex of a certificate on hold, as in manifest.json
+  cmgpki unrevoke --lab cmg-lab --serial SERIAL`
 	}
 	c := &cobra.Command{
 		Use: use + " --lab DIR (--serial HEX | --cert FILE)", Short: short, Long: long + exitCodesHelp(runCodes...), Example: example, Args: noArgs,
@@ -229,7 +233,7 @@ the lab's store, from which a running "cmgpki serve" serves it within its poll.
 			if err != nil {
 				return err
 			}
-			issuers, _, err := labIssuers(o.lab, kp)
+			issuers, _, err := labIssuers(o.lab, kp, f.secretSource("--key-password-file", o.keyPasswordFile, "CMGPKI_KEY_PASSWORD"))
 			if err != nil {
 				return err
 			}
@@ -339,7 +343,7 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	if err != nil {
 		return err
 	}
-	issuers, ld, err := labIssuers(o.lab, kp)
+	issuers, ld, err := labIssuers(o.lab, kp, f.secretSource("--key-password-file", o.keyPasswordFile, "CMGPKI_KEY_PASSWORD"))
 	if err != nil {
 		return err
 	}

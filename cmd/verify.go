@@ -47,7 +47,7 @@ and name the error it would log with a one-line fix.
 ` + verifyJSONHelp + "\n\n" + verifyExitCodes
 	c.Example = `  cmgpki verify cert cmg-lab/certs/cmg-server.pfx --roots cmg-lab/ca --password-file cmg-lab/pfx-password.txt
   cmgpki verify endpoint https://mp.contoso.com --roots root.cer
-  cmgpki verify client-selection cmg-lab/certs --roots cmg-lab/ca --computer client01 --no-crl-check
+  cmgpki verify client-selection cmg-lab/certs --roots cmg-lab/ca --computer client01
   cmgpki verify crl cmg-lab/crl/issuing-ca.crl --issuer cmg-lab/ca/issuing-ca.crt`
 	c.AddCommand(newVerifyCertCmd(f, nil), newVerifyEndpointCmd(f, nil), newVerifySelectionCmd(f, nil), newVerifyCRLCmd(f, nil))
 	return c
@@ -152,8 +152,15 @@ func (t *trustFlags) load(f *Factory) (roots, inters []*x509.Certificate, err er
 	return roots, inters, nil
 }
 
+// isSelfSigned reports a self-signed certificate. A SHA-1 signature counts
+// (Go refuses to check it; Windows trusts SHA-1 enterprise roots).
 func isSelfSigned(c *x509.Certificate) bool {
-	return string(c.RawIssuer) == string(c.RawSubject) && c.CheckSignatureFrom(c) == nil
+	if string(c.RawIssuer) != string(c.RawSubject) {
+		return false
+	}
+	err := c.CheckSignatureFrom(c)
+	var insecure x509.InsecureAlgorithmError
+	return err == nil || errors.As(err, &insecure)
 }
 
 func displayCert(c *x509.Certificate) string {
@@ -377,18 +384,17 @@ func emitReports(f *Factory, command string, reports []*verify.Report, output st
 	if s.Failed {
 		verdict = "failed"
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Checked %d %s: %d error(s), %d warning(s), %d notice(s); %s at --fail-on %s\n",
-		s.Inputs, plural(s.Inputs, command), s.Counts["error"], s.Counts["warn"], s.Counts["notice"], verdict, s.FailOn)
+	fmt.Fprintf(f.IO.ErrOut, "Checked %s: %s, %s, %s; %s at --fail-on %s\n",
+		inputNoun(s.Inputs, command), plural(s.Counts["error"], "error", "errors"), plural(s.Counts["warn"], "warning", "warnings"),
+		plural(s.Counts["notice"], "notice", "notices"), verdict, s.FailOn)
 	if s.Failed {
 		return &FindingsError{Msg: fmt.Sprintf("verify %s: findings at or above %s (highest: %s)", command, s.FailOn, s.MaxLevel)}
 	}
 	return nil
 }
 
-func plural(n int, command string) string {
+// inputNoun counts the inputs of a verify command: "1 certificate", "2 CRLs".
+func inputNoun(n int, command string) string {
 	what := map[string]string{"cert": "certificate", "endpoint": "endpoint", "crl": "CRL", "client-selection": "selection"}[command]
-	if n != 1 {
-		what += "s"
-	}
-	return what
+	return plural(n, what, what+"s")
 }

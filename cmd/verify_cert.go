@@ -20,6 +20,9 @@ type verifyCertOptions struct {
 	key          string
 	passwordFile string
 	maxDepth     int
+	previous     string
+	cmgTrusted   []string
+	computer     string
 	trust        trustFlags
 	rev          revFlags
 	report       reportFlags
@@ -60,7 +63,9 @@ Arguments:
   cmgpki verify cert cmg-lab/certs/cmg-server.pfx --roots cmg-lab/ca --password-file cmg-lab/pfx-password.txt
   cmgpki verify cert server.cer --profile none --eku serverAuth --name www.contoso.com --roots root.cer
   cmgpki verify cert cmg-lab/certs/client01.crt --roots cmg-lab/ca --key cmg-lab/certs/client01.key --no-crl-check
-  cmgpki verify cert cmg-lab/certs/*.crt --roots cmg-lab/ca --crl cmg-lab/crl/issuing-ca.crl --output json`,
+  cmgpki verify cert cmg-lab/certs/*.crt --roots cmg-lab/ca --crl cmg-lab/crl/issuing-ca.crl --output json
+  cmgpki verify cert cmg-lab/certs/cmg-server.crt --previous cmg-lab/certs/cmg-server.cer --roots cmg-lab/ca
+  cmgpki verify cert cmg-lab/certs/client01.crt --roots cmg-lab/ca --cmg-trusted cmg-lab/ca --computer client01`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return &UsageError{Err: errors.New("verify cert: give at least one FILE"), ShowUsage: true}
@@ -83,6 +88,9 @@ Arguments:
 	fl.StringVar(&o.key, "key", "", "private key file (PEM or DER PKCS#8/PKCS#1/EC) to check against the certificate")
 	fl.StringVar(&o.passwordFile, "password-file", "", "password of a PFX or an encrypted key (or $CMGPKI_PFX_PASSWORD)")
 	fl.IntVar(&o.maxDepth, "max-depth", verify.DefaultMaxDepth, "maximum number of certificates in a chain, leaf and root included")
+	fl.StringVar(&o.previous, "previous", "", "the CMG certificate this one renews: the renewal rules compare the two (CN identical, letter case included)")
+	fl.StringSliceVar(&o.cmgTrusted, "cmg-trusted", nil, "the trusted root and intermediate certificates uploaded to the CMG (files or a directory, repeatable): each checked client chain must be covered")
+	fl.StringVar(&o.computer, "computer", "", "the client's computer name, which a PKI client certificate's Subject should contain (selection step 5)")
 	o.trust.add(c)
 	o.rev.add(c, true)
 	o.report.add(c)
@@ -151,9 +159,31 @@ func runVerifyCert(c *cobra.Command, f *Factory, o *verifyCertOptions) error {
 	if co.Revocation == verify.RevocationOff {
 		f.notef("%s", verify.NoticeRevocationOff.Message)
 	}
+	certOpts := verify.CertOptions{ChainOptions: co, Profile: o.profile, Env: env, ComputerName: o.computer}
+	if o.name != "" {
+		certOpts.ExpectedNames = []string{o.name}
+	}
+	if o.previous != "" {
+		prev, err := readCertSources("--previous", []string{o.previous})
+		if err != nil {
+			return err
+		}
+		if len(prev) == 0 {
+			return usageErr(fmt.Errorf("--previous %s: no certificate found", o.previous))
+		}
+		certOpts.Previous = prev[0]
+	}
+	if len(o.cmgTrusted) > 0 {
+		if certOpts.CMGTrusted, err = readCertSources("--cmg-trusted", o.cmgTrusted); err != nil {
+			return err
+		}
+		if len(certOpts.CMGTrusted) == 0 {
+			return usageErr(fmt.Errorf("--cmg-trusted %s: no certificate found", strings.Join(o.cmgTrusted, ",")))
+		}
+	}
 	var reports []*verify.Report
 	for _, in := range inputs {
-		rep, err := verify.CheckCertificate(c.Context(), in, verify.CertOptions{ChainOptions: co, Profile: o.profile, Env: env})
+		rep, err := verify.CheckCertificate(c.Context(), in, certOpts)
 		if err != nil {
 			return fmt.Errorf("verify cert %s: %w", in.Bundle.Name, err)
 		}

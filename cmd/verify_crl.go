@@ -38,7 +38,7 @@ Arguments:
 ` + verifyJSONHelp + "\n\n" + verifyExitCodes,
 		Example: `  cmgpki verify crl cmg-lab/crl/issuing-ca.crl --issuer cmg-lab/ca/issuing-ca.crt
   cmgpki verify crl http://127.0.0.1:8080/crl/issuing-ca.crl --issuer cmg-lab/ca/issuing-ca.crt
-  cmgpki verify crl cmg-lab/crl/root-ca.crl --issuer cmg-lab/ca/root-ca.crt --at 2027-01-01T00:00:00Z --output json`,
+  cmgpki verify crl cmg-lab/crl/root-ca.crl --issuer cmg-lab/ca/root-ca.crt --output json`,
 		Args: exactArgs(1, "FILE|URL"),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.source = args[0]

@@ -155,8 +155,11 @@ func revocationText(e verify.Element) string {
 		return "not checked"
 	}
 	s := string(rv.Status)
-	if rv.Status == verify.RevUnknown {
+	switch rv.Status {
+	case verify.RevUnknown:
 		s = "offline"
+	case verify.RevNoCheck:
+		s = "cannot check (no CDP/OCSP)"
 	}
 	if rv.Source != "" {
 		s += " (" + rv.Source

@@ -198,7 +198,7 @@ func TestVerifyCertRevocationAgainstServe(t *testing.T) {
 	if !d.has(0, "chain_revoked 0x80092010") || d.Reports[0].Chain.Elements[0].Revocation.Source != "ocsp" || !d.Summary.Failed {
 		t.Errorf("OCSP revoked: %v %+v", d.ids(0), d.Reports[0].Chain.Elements[0].Revocation)
 	}
-	if !strings.Contains(r.errOut, "Checked 1 certificate: 1 error(s)") {
+	if !strings.Contains(r.errOut, "Checked 1 certificate: 1 error,") {
 		t.Errorf("summary line: %s", r.errOut)
 	}
 
@@ -426,7 +426,7 @@ func TestVerifyExitCodesAndFailOn(t *testing.T) {
 	base := []string{"verify", "cert", l.path("certs", "mp-https.crt"), "--roots", l.path("ca", "root-ca.crt"), "--aia-fetch", "--at", at}
 	r := runCmd(t, nil, append(base, "-o", "json")...)
 	d := decodeVerify(t, r)
-	if r.code != ExitOK || !d.has(0, "complete_only_through_aia") || d.Summary.MaxLevel != "warn" {
+	if r.code != ExitOK || !d.has(0, "w_chain_complete_only_through_aia") || d.Summary.MaxLevel != "warn" {
 		t.Fatalf("AIA: exit %d %v %+v\n%s", r.code, d.ids(0), d.Summary, r.errOut)
 	}
 	r = runCmd(t, nil, append(base, "--fail-on", "warn", "-o", "json")...)
@@ -435,7 +435,7 @@ func TestVerifyExitCodesAndFailOn(t *testing.T) {
 	}
 	// Without AIA fetching the intermediate is missing: an error.
 	r = runCmd(t, nil, "verify", "cert", l.path("certs", "mp-https.crt"), "--roots", l.path("ca", "root-ca.crt"), "--at", at, "-o", "json")
-	if d := decodeVerify(t, r); r.code != ExitFindings || !d.has(0, "chain_partial_chain 0x800B010A") {
+	if d := decodeVerify(t, r); r.code != ExitFindings || !d.has(0, "e_chain_incomplete 0x800B010A") {
 		t.Errorf("no AIA: exit %d %v", r.code, d.ids(0))
 	}
 	nocheck := []string{"verify", "cert", l.path("certs", "mp-https.chain.pem"), "--roots", l.path("ca"), "--no-crl-check", "--at", at}
@@ -461,22 +461,22 @@ func TestVerifyInputs(t *testing.T) {
 	common := []string{"--roots", l.path("ca"), "--no-crl-check", "--at", at, "-o", "json"}
 	r := runCmd(t, nil, append([]string{"verify", "cert", l.path("certs", "cmg-server.pfx"), "--password-file", pw}, common...)...)
 	d := decodeVerify(t, r)
-	if r.code != ExitOK || d.Reports[0].Profile.Name != "cmg-server" || d.has(0, "pfx_aes_only") {
+	if r.code != ExitOK || d.Reports[0].Profile.Name != "cmg-server" || d.has(0, "w_pfx_aes_only") {
 		t.Errorf("legacy PFX: exit %d %v\n%s", r.code, d.ids(0), r.errOut)
 	}
 	if !strings.Contains(r.out, `"key_matches": true`) || !strings.Contains(r.out, `"format": "pkcs12"`) {
 		t.Errorf("input not described:\n%s", r.out)
 	}
 	r = runCmd(t, nil, append([]string{"verify", "cert", l.path("certs", "client01.pfx"), "--password-file", pw}, common...)...)
-	if d := decodeVerify(t, r); r.code != ExitOK || !d.has(0, "pfx_aes_only") {
+	if d := decodeVerify(t, r); r.code != ExitOK || !d.has(0, "w_pfx_aes_only") {
 		t.Errorf("modern PFX: exit %d %v", r.code, d.ids(0))
 	}
 	r = runCmd(t, nil, append([]string{"verify", "cert", l.path("certs", "client01.crt"), "--key", l.path("certs", "mp-https.key")}, common...)...)
-	if d := decodeVerify(t, r); r.code != ExitFindings || !d.has(0, "key_mismatch") {
+	if d := decodeVerify(t, r); r.code != ExitFindings || !d.has(0, "e_key_mismatch") {
 		t.Errorf("--key of another cert: exit %d %v", r.code, d.ids(0))
 	}
 	r = runCmd(t, nil, append([]string{"verify", "cert", l.path("certs", "client01.crt"), "--key", l.path("certs", "client01.key")}, common...)...)
-	if d := decodeVerify(t, r); r.code != ExitOK || d.has(0, "key_mismatch") {
+	if d := decodeVerify(t, r); r.code != ExitOK || d.has(0, "e_key_mismatch") {
 		t.Errorf("--key of the cert: exit %d %v", r.code, d.ids(0))
 	}
 }
@@ -574,7 +574,7 @@ func TestVerifyGolden(t *testing.T) {
 		t.Errorf("output differs from %s (run with -update after review):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 	if !strings.HasSuffix(strings.TrimSpace(r.errOut), "Error: verify cert: findings at or above error (highest: error)") ||
-		!strings.Contains(r.errOut, "Checked 2 certificates: 1 error(s), 0 warning(s), 2 notice(s); failed at --fail-on error") {
+		!strings.Contains(r.errOut, "Checked 2 certificates: 1 error, 0 warnings, 2 notices; failed at --fail-on error") {
 		t.Errorf("stderr:\n%s", r.errOut)
 	}
 }
@@ -643,7 +643,7 @@ func TestVerifySystemRoots(t *testing.T) {
 		t.Errorf("stderr:\n%s", r.errOut)
 	}
 	r = runCmd(t, nil, "verify", "cert", filepath.Join(dir, "certs", "mp-https.chain.pem"), "--no-crl-check", "--at", at, "-o", "json")
-	if d := decodeVerify(t, r); r.code != ExitFindings || !d.has(0, "chain_untrusted_root 0x800B0109") && !d.has(0, "chain_partial_chain") {
+	if d := decodeVerify(t, r); r.code != ExitFindings || !d.has(0, "chain_untrusted_root 0x800B0109") && !d.has(0, "e_chain_incomplete") {
 		t.Errorf("no roots: exit %d %v", r.code, d.ids(0))
 	}
 	if !strings.Contains(r.errOut, "Warning: no trusted roots given") {
@@ -722,7 +722,7 @@ func TestVerifyOpenSSLPFX(t *testing.T) {
 
 	r := runCmd(t, env, append([]string{"verify", "cert", withKey}, common...)...)
 	d := decodeVerify(t, r)
-	if r.code != ExitOK || !d.has(0, "pfx_aes_only") || d.has(0, "pfx_no_private_key") || !strings.Contains(r.out, `"key_matches": true`) {
+	if r.code != ExitOK || !d.has(0, "w_pfx_aes_only") || d.has(0, "e_pfx_no_private_key") || !strings.Contains(r.out, `"key_matches": true`) {
 		t.Errorf("openssl AES PFX: exit %d %v\n%s", r.code, d.ids(0), r.errOut)
 	}
 	if !d.Reports[0].Chain.Trusted {

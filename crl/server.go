@@ -473,7 +473,7 @@ func (u *Updater) RunOnce(ctx context.Context) ([]*CRL, error) {
 				}
 			} else if err == nil {
 				u.covers[iss.Name] = gen
-				u.logf("Note: CRL %s number %s, %d entries, next update %s\n", iss.Name, c.Number, c.Entries, c.NextUpdate.Format(time.RFC3339))
+				u.logf("Note: CRL %s number %s, %s, next update %s\n", iss.Name, c.Number, entries(c.Entries), c.NextUpdate.Format(time.RFC3339))
 			}
 			if err != nil {
 				return made, err
@@ -521,7 +521,7 @@ func (u *Updater) adopt(ctx context.Context, iss Issuer) (*CRL, error) {
 		return nil, nil
 	}
 	u.covers[iss.Name] = sc.Gen
-	u.logf("Note: CRL %s number %s, %d entries, next update %s (from the store)\n", iss.Name, c.Number, c.Entries, c.NextUpdate.Format(time.RFC3339))
+	u.logf("Note: CRL %s number %s, %s, next update %s (from the store)\n", iss.Name, c.Number, entries(c.Entries), c.NextUpdate.Format(time.RFC3339))
 	return c, nil
 }
 
@@ -605,4 +605,12 @@ func (u *Updater) Run(ctx context.Context, poll time.Duration) {
 			}
 		}
 	}
+}
+
+// entries counts CRL entries for a log line: "1 entry", "3 entries".
+func entries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", n)
 }

@@ -30,6 +30,22 @@ type Manifest struct {
 	KeysEncrypted   bool    `json:"keys_encrypted,omitempty"`
 	CAs             []Entry `json:"cas"`
 	Certificates    []Entry `json:"certificates"`
+	// Replaced lists the certificates "issue --force" replaced: their files
+	// are gone, but they stay valid until they expire, so they stay
+	// revocable (the revocation store imports them); absent when none.
+	Replaced []Replaced `json:"replaced,omitempty"`
+}
+
+// Replaced is a certificate replaced by "issue --force": enough to revoke
+// it and to put it in a CRL.
+type Replaced struct {
+	Name       string `json:"name"`
+	Role       string `json:"role"`
+	Subject    string `json:"subject"`
+	IssuerName string `json:"issuer_name"`
+	Serial     string `json:"serial"` // lower-case hex
+	NotAfter   string `json:"not_after"`
+	ReplacedAt string `json:"replaced_at"` // RFC 3339
 }
 
 // Entry describes one CA or certificate of the lab.

@@ -30,6 +30,8 @@ const (
 	SrcRFC5280  SourceID = "RFC5280"
 	SrcRFC6960  SourceID = "RFC6960"
 	SrcCNG      SourceID = "CNG"
+	SrcRFC2818  SourceID = "RFC2818"
+	SrcChain    SourceID = "CHAIN"
 )
 
 // Source is one catalogued document.
@@ -63,6 +65,8 @@ var sources = map[SourceID]Source{
 	SrcRFC5280:  {SrcRFC5280, "RFC 5280 Internet X.509 PKI Certificate and CRL Profile", "https://www.rfc-editor.org/rfc/rfc5280", "2008-05"},
 	SrcRFC6960:  {SrcRFC6960, "RFC 6960 Online Certificate Status Protocol", "https://www.rfc-editor.org/rfc/rfc6960", "2013-06"},
 	SrcCNG:      {SrcCNG, "CNG certificates overview", learn + "core/plan-design/network/cng-certificates-overview", "2021"},
+	SrcRFC2818:  {SrcRFC2818, "RFC 2818 HTTP Over TLS", "https://www.rfc-editor.org/rfc/rfc2818", "2000-05"},
+	SrcChain:    {SrcChain, "CertGetCertificateChain function (wincrypt.h)", "https://learn.microsoft.com/windows/win32/api/wincrypt/nf-wincrypt-certgetcertificatechain", "sdk-api, as read for windows-trust.md"},
 }
 
 // LookupSource returns the catalogued source id.

@@ -101,3 +101,7 @@ func FindExtension(c *x509.Certificate, oid asn1.ObjectIdentifier) (pkix.Extensi
 	}
 	return pkix.Extension{}, false
 }
+
+var oidKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
+
+var oidCN = asn1.ObjectIdentifier{2, 5, 4, 3}

@@ -21,7 +21,9 @@ func init() {
 			Description: "a revocation-checked role should carry an http:// CRL distribution point or OCSP URL",
 			Citation:    CitePlanCertRevocation,
 			Fix:         "ask your CA for a certificate with an http:// CDP (or OCSP URL) clients can reach, or turn off CRL checking for site systems in the site's Communication Security settings",
-			WinError:    lint.RevocationOffline,
+			// No pointer at all: CERT_TRUST_REVOCATION_STATUS_UNKNOWN, which
+			// the chain policy reports as CRYPT_E_NO_REVOCATION_CHECK.
+			WinError: lint.NoRevocationCheck,
 		},
 		Applies: func(s Subject) bool { return s.Profile.Revocation.Checked },
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
@@ -30,8 +32,11 @@ func init() {
 					return lint.PassOutcome
 				}
 			}
-			return lint.Failf("CRL distribution points are %q and OCSP URLs %q; with revocation checking on (the ConfigMgr default) a client needs an http:// one and fails without it",
-				s.Cert.CRLDistributionPoints, s.Cert.OCSPServer)
+			if len(s.Cert.CRLDistributionPoints)+len(s.Cert.OCSPServer) > 0 {
+				return lint.Failf("CRL distribution points are %q and OCSP URLs %q; with revocation checking on (the ConfigMgr default) a client needs an http:// one: an internet client that cannot reach these fails with CRYPT_E_REVOCATION_OFFLINE 0x80092013",
+					s.Cert.CRLDistributionPoints, s.Cert.OCSPServer)
+			}
+			return lint.Failf("the certificate has no CRL distribution point and no OCSP URL; with revocation checking on (the ConfigMgr default) a client cannot check it and fails with CRYPT_E_NO_REVOCATION_CHECK 0x80092012")
 		},
 	})
 }

@@ -14,10 +14,14 @@ func init() {
 			Roles:       rolesOf(CMGServer),
 			Fix:         "ask your CA for a certificate with a CN like cmg01.contoso.com, and create a public CNAME to <prefix>.<region>.cloudapp.azure.com",
 		},
+		// A missing CN or one that is no FQDN is e_cmg_cn_missing's or
+		// e_cmg_service_name_invalid's finding; a wildcard CN's prefix is
+		// typed in the wizard (CheckCMGServiceName passes it).
+		Applies: func(s Subject) bool {
+			cn := s.Cert.Subject.CommonName
+			return cn != "" && CheckDNSName(cn, true) == nil
+		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
-			if s.Cert.Subject.CommonName == "" {
-				return lint.Failf("subject has no CN; the CN defines the CMG service name")
-			}
 			if err := CheckCMGServiceName(s.Cert.Subject.CommonName); err != nil {
 				return lint.Failf("%v", err)
 			}

@@ -5,7 +5,9 @@ import "github.com/cmgpki/cmgpki/lint"
 // Site systems need their FQDNs (intranet and internet) in the subject or SAN
 // ([PKIREQ]); clients match the server name against SAN dNSNames, and a
 // wildcard is supported only as *.domain ([SETUP]). Every dNSName must be a
-// well-formed FQDN.
+// well-formed FQDN. Whether a SAN is present at all is not this rule's
+// question: [PKIREQ] accepts the FQDN in the subject, so a CN-only
+// certificate is w_san_missing's warning and e_mp_fqdn_missing's check.
 func init() {
 	certRules.Register(lint.Rule[Subject]{
 		Meta: lint.Meta{
@@ -17,11 +19,6 @@ func init() {
 			WinError:    lint.NameMismatch,
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
-			if len(s.Cert.DNSNames) < s.Profile.Names.MinDNSNames {
-				o := lint.Failf("SAN has %d dNSNames; %s needs at least %d", len(s.Cert.DNSNames), s.Profile.Role, s.Profile.Names.MinDNSNames)
-				o.Citation = s.Profile.Names.Cite
-				return o
-			}
 			for _, n := range s.Cert.DNSNames {
 				if err := CheckDNSName(n, s.Profile.Names.AllowWildcard); err != nil {
 					return lint.Failf("%v", err)

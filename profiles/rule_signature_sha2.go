@@ -7,8 +7,12 @@ import (
 )
 
 // Server and client certificates must be signed with SHA-2; Windows does not
-// trust SHA-1 ([PKIREQ]). RSA-PSS is refused too: older Windows and Azure
-// endpoints mishandle it, and Windows CAs never issue it.
+// trust SHA-1 ([PKIREQ]); MD5 never. RSA-PSS is refused too: older Windows
+// and Azure endpoints mishandle it, and Windows CAs never issue it. A root's
+// self-signature is not judged: a trust anchor is trusted as it sits in the
+// store and its signature is never verified (RFC 5280 6.1.1, and Windows
+// exempts "manually-installed enterprise or self-signed" certificates from
+// its SHA-1 block, windows-trust.md §1).
 func init() {
 	certRules.Register(lint.Rule[Subject]{
 		Meta: lint.Meta{
@@ -17,6 +21,7 @@ func init() {
 			Citation:    citeSHA2,
 			Fix:         "ask your CA for a certificate signed with SHA-256 (RSA PKCS#1 v1.5 or ECDSA)",
 			WinError:    lint.BadSignature, // when SHA-1 is distrusted
+			Roles:       rolesOf(IssuingCA, WPJCA, CMGServer, MPHTTPS, CMGConnectionPoint, PKIClient, WPJDevice, OCSPSigner),
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
 			switch s.Cert.SignatureAlgorithm {

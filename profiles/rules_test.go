@@ -80,7 +80,12 @@ func goodTemplate(t *testing.T, r Role) *x509.Certificate {
 // sign self-signs tpl with key (pub = key's public key unless pub is set).
 func sign(t *testing.T, tpl *x509.Certificate, key crypto.Signer) *x509.Certificate {
 	t.Helper()
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, key.Public(), key)
+	parent := tpl
+	if IsGUID(tpl.Subject.CommonName) {
+		// A device certificate is issued by MS-Organization-Access.
+		parent = &x509.Certificate{Subject: pkix.Name{CommonName: "MS-Organization-Access"}, SubjectKeyId: []byte{1}}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, parent, key.Public(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +136,7 @@ func TestRules(t *testing.T) {
 		{"leaf_is_ca", MPHTTPS, func(c *x509.Certificate) { c.IsCA = true }, nil, "e_basic_constraints_mismatch", lint.Error, "cA=TRUE"},
 		{"ca_not_ca", RootCA, func(c *x509.Certificate) { c.IsCA = false; c.KeyUsage = x509.KeyUsageDigitalSignature }, nil, "e_basic_constraints_mismatch", lint.Error, "a CA needs cA=TRUE"},
 		{"zero_validity", PKIClient, func(c *x509.Certificate) { c.NotAfter = c.NotBefore }, nil, "e_validity_empty", lint.Error, "notAfter must be after notBefore"},
-		{"no_cdp", CMGServer, func(c *x509.Certificate) { c.CRLDistributionPoints = nil }, nil, "w_cdp_missing", lint.Warn, "needs an http:// one"},
+		{"no_cdp", CMGServer, func(c *x509.Certificate) { c.CRLDistributionPoints = nil }, nil, "w_cdp_missing", lint.Warn, "no CRL distribution point and no OCSP URL"},
 		{"ldap_cdp_only", PKIClient, func(c *x509.Certificate) { c.CRLDistributionPoints = []string{"ldap:///CN=x"} }, nil, "w_cdp_missing", lint.Warn, "ldap:"},
 		{"ocsp_only_ok", PKIClient, func(c *x509.Certificate) {
 			c.CRLDistributionPoints, c.OCSPServer = nil, []string{"http://ocsp.contoso.com"}
@@ -156,7 +161,37 @@ func TestRules(t *testing.T) {
 		}, nil, "n_cmg_wildcard_needs_prefix", lint.Notice, "*.contoso.com"},
 		{"wildcard_not_leftmost", CMGServer, func(c *x509.Certificate) { c.DNSNames = []string{"cmg.contoso.com", "cmg.*.contoso.com"} }, nil, "e_dns_name_invalid", lint.Error, "whole leftmost label"},
 		{"wildcard_on_mp", MPHTTPS, func(c *x509.Certificate) { c.DNSNames = []string{"*.contoso.com"} }, nil, "e_dns_name_invalid", lint.Error, "does not allow wildcards"},
-		{"mp_without_san", MPHTTPS, func(c *x509.Certificate) { c.DNSNames = nil }, nil, "e_dns_name_invalid", lint.Error, "SAN has 0 dNSNames"},
+		{"mp_without_san", MPHTTPS, func(c *x509.Certificate) { c.DNSNames = nil }, nil, "w_san_missing", lint.Warn, `the name "host01.contoso.com" is only in the subject CN`},
+		{"mp_without_san_dns_ok", MPHTTPS, func(c *x509.Certificate) { c.DNSNames = nil }, nil, "e_dns_name_invalid", lint.Pass, ""},
+		{"mp_cn_only_fqdn_ok", MPHTTPS, func(c *x509.Certificate) { c.DNSNames = nil }, nil, "e_mp_fqdn_missing", lint.Pass, ""},
+		{"mp_no_fqdn", MPHTTPS, func(c *x509.Certificate) { c.DNSNames, c.Subject.CommonName = nil, "MP01" }, nil, "e_mp_fqdn_missing", lint.Error, "hold an FQDN"},
+		{"cn_only_no_cn_in_san_warning", MPHTTPS, func(c *x509.Certificate) { c.DNSNames = nil }, nil, "w_cn_not_in_san", lint.NA, ""},
+		{"san_missing_on_client_is_na", PKIClient, func(c *x509.Certificate) { c.DNSNames = nil }, nil, "w_san_missing", lint.NA, ""},
+		{"client_empty_subject_san_ok", PKIClient, func(c *x509.Certificate) { c.Subject = pkix.Name{} }, nil, "e_client_identity_missing", lint.Pass, ""},
+		{"client_empty_subject_no_cn_warning", PKIClient, func(c *x509.Certificate) { c.Subject = pkix.Name{} }, nil, "w_cn_not_in_san", lint.NA, ""},
+		{"client_no_identity", PKIClient, func(c *x509.Certificate) { c.Subject, c.DNSNames = pkix.Name{}, nil }, nil, "e_client_identity_missing", lint.Error, "both empty"},
+		{"cmg_no_cn", CMGServer, func(c *x509.Certificate) { c.Subject = pkix.Name{Organization: []string{"Contoso"}} }, nil, "e_cmg_cn_missing", lint.Error, `subject "O=Contoso" has no CN`},
+		{"cmg_no_cn_prefix_na", CMGServer, func(c *x509.Certificate) { c.Subject = pkix.Name{} }, nil, "e_cmg_service_name_prefix", lint.NA, ""},
+		{"cmg_cn_wildcard_inner", CMGServer, func(c *x509.Certificate) { c.Subject.CommonName = "cmg.*.contoso.com" }, nil, "e_cmg_service_name_invalid", lint.Error, "whole leftmost label"},
+		{"cmg_cn_wildcard_partial", CMGServer, func(c *x509.Certificate) { c.Subject.CommonName = "cmg*.contoso.com" }, nil, "e_cmg_service_name_invalid", lint.Error, "whole leftmost label"},
+		{"cmg_cn_wildcard_ok", CMGServer, func(c *x509.Certificate) {
+			c.Subject.CommonName, c.DNSNames = "*.contoso.com", []string{"*.contoso.com"}
+		}, nil, "e_cmg_service_name_invalid", lint.Pass, ""},
+		{"cmg_cn_not_fqdn", CMGServer, func(c *x509.Certificate) { c.Subject.CommonName = "cmg01" }, nil, "e_cmg_service_name_invalid", lint.Error, "not fully qualified"},
+		{"ca_without_key_cert_sign", IssuingCA, func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageCRLSign }, nil, "e_ca_key_cert_sign_missing", lint.Error, "Key Usage is [cRLSign]; a CA needs keyCertSign"},
+		{"ca_without_key_cert_sign_not_ku_missing", IssuingCA, func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageCRLSign }, nil, "e_key_usage_missing", lint.Pass, ""},
+		{"ca_key_cert_sign_on_leaf_na", PKIClient, nil, nil, "e_ca_key_cert_sign_missing", lint.NA, ""},
+		{"wpj_wrong_issuer", WPJDevice, func(c *x509.Certificate) { c.Subject.CommonName = "not-a-guid" }, nil, "e_wpj_issuer_not_ms_organization_access", lint.Error, `issuer is "CN=not-a-guid"`},
+		{"wpj_extra_eku", WPJDevice, func(c *x509.Certificate) {
+			c.ExtraExtensions = dropExt(c.ExtraExtensions, OIDExtKeyUsage)
+			c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}
+		}, nil, "w_wpj_eku_not_client_auth_only", lint.Warn, "serverAuth"},
+		{"ldap_and_http_cdp", CMGServer, func(c *x509.Certificate) {
+			c.CRLDistributionPoints = []string{"ldap:///CN=Contoso%20CA,CN=CDP", "http://pki.contoso.com/ca.crl"}
+		}, nil, "w_revocation_url_not_http", lint.Warn, "ldap:///CN=Contoso%20CA,CN=CDP"},
+		{"https_aia", PKIClient, func(c *x509.Certificate) { c.IssuingCertificateURL = []string{"https://pki.contoso.com/ca.cer"} }, nil, "w_revocation_url_not_http", lint.Warn, "https://pki.contoso.com/ca.cer"},
+		{"ldap_only_is_cdp_missing_not_scheme", PKIClient, func(c *x509.Certificate) { c.CRLDistributionPoints = []string{"ldap:///CN=x"} }, nil, "w_revocation_url_not_http", lint.NA, ""},
+		{"sha1_root_na", RootCA, nil, nil, "e_signature_not_sha2", lint.NA, ""},
 		{"cn_not_in_san", CMGServer, func(c *x509.Certificate) { c.DNSNames = []string{"other.contoso.com"} }, nil, "w_cn_not_in_san", lint.Warn, `CN "cmg.contoso.com" is not among`},
 		{"wpj_subject_not_guid", WPJDevice, func(c *x509.Certificate) { c.Subject.CommonName = "device01" }, nil, "e_wpj_subject_not_guid", lint.Error, "want only CN=<GUID>"},
 		{"wpj_with_san", WPJDevice, func(c *x509.Certificate) { c.DNSNames = []string{"dev.contoso.com"} }, nil, "e_wpj_subject_not_guid", lint.Error, "has a SAN"},

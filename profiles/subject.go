@@ -15,6 +15,13 @@ type Subject struct {
 	// Chain is the built chain, leaf (Cert) first and the root last; nil
 	// when none was built (at issuance, or a certificate checked alone).
 	Chain []*x509.Certificate
+	// ExpectedNames are the host names the certificate must serve (a site
+	// system's intranet and internet FQDNs, given with --name); nil checks
+	// only that some FQDN is present.
+	ExpectedNames []string
+	// ComputerName is the client's computer name for a client certificate
+	// (--computer); empty skips that rule.
+	ComputerName string
 }
 
 var certRules = lint.NewRegistry(func(s Subject) string { return string(s.Profile.Role) })

@@ -57,6 +57,32 @@ const (
 	RevocationChainExcludeRoot                       // every element but the trust anchor
 )
 
+// Policy says which rule book Chain applies where Windows CryptoAPI and
+// RFC 5280 differ. The only difference today is a missing authority key
+// identifier.
+type Policy int
+
+// Policies.
+const (
+	// PolicyWindows (the zero value, used by the verify commands) judges as
+	// CryptoAPI does: a certificate without an authority key identifier is
+	// accepted (CryptoAPI builds the chain by issuer name when there is no
+	// AKI) and carries the warning aki_missing. Real Entra (WPJ) device
+	// certificates have no AKI (cmg-reference.md §4).
+	PolicyWindows Policy = iota
+	// PolicyRFC5280 is strict RFC 5280: a certificate that is not
+	// self-signed and has no authority key identifier is malformed (RFC 5280
+	// 4.2.1.1). The public path-validation suites run with it.
+	PolicyRFC5280
+)
+
+func (p Policy) String() string {
+	if p == PolicyRFC5280 {
+		return "rfc5280"
+	}
+	return "windows"
+}
+
 // DefaultMaxDepth is the maximum path length when ChainOptions.MaxDepth is 0.
 const DefaultMaxDepth = 10
 
@@ -96,6 +122,11 @@ type ChainOptions struct {
 	// cannot reach the CDP. RevocationOff adds a notice to the result: a
 	// ConfigMgr client checks by default.
 	Revocation RevocationMode
+	// SkipLeafRevocation leaves the leaf out of the revocation check (the
+	// other elements are checked as Revocation says): for a role whose
+	// relying parties do not check revocation, such as an Entra (WPJ)
+	// device certificate. Its element has no RevocationResult.
+	SkipLeafRevocation bool
 	// Fetcher retrieves OCSP, CDP and AIA URLs. Nil means nothing is
 	// fetched: only CRLs answers. With a Fetcher, an element that no supplied
 	// CRL answers is checked online as CryptoAPI does: every http:// OCSP
@@ -124,6 +155,9 @@ type ChainOptions struct {
 	// installed enterprise or self-signed SHA-1 certificates will not be
 	// impacted" (Windows blog, 2016-11-18). MD5 is always refused.
 	RejectSHA1 bool
+	// Policy selects Windows (the zero value) or strict RFC 5280 judgement
+	// where the two differ: see Policy.
+	Policy Policy
 }
 
 // Element is one certificate of a chain with its trust status, as CAPI2
@@ -280,7 +314,7 @@ func (p *path) add(i int, f TrustStatus, r Reason, format string, args ...any) {
 
 var reasonOrder = []Reason{ReasonMalformed, ReasonBadSignature, ReasonPartialChain, ReasonUntrustedRoot,
 	ReasonTooDeep, ReasonBasicConstraints, ReasonNameConstraints, ReasonInvalidExtension, ReasonExpired,
-	ReasonRevoked, ReasonWrongUsage, ReasonRevocationOffline}
+	ReasonRevoked, ReasonWrongUsage, ReasonRevocationOffline, ReasonNoRevocationCheck}
 
 func (p *path) chainError(res *ChainResult) *ChainError {
 	for _, r := range reasonOrder {

@@ -377,8 +377,10 @@ func TestChainRevocation(t *testing.T) {
 		{"good_chain_root_not_checked", RevocationChainExcludeRoot, []*x509.RevocationList{good, rootCRL}, "", ""},
 		{"revoked", RevocationEndCert, []*x509.RevocationList{crlOf(t, p.ica, at.Add(-time.Hour), at.Add(time.Hour), p.leaf.cert)}, ReasonRevoked, "revoked at"},
 		{"ica_revoked", RevocationChainExcludeRoot, []*x509.RevocationList{good, crlOf(t, p.root, at.Add(-time.Hour), at.Add(time.Hour), p.ica.cert)}, ReasonRevoked, "Contoso Issuing"},
-		{"crl_missing", RevocationEndCert, nil, ReasonRevocationOffline, "no usable CRL"},
-		{"ica_crl_missing", RevocationChainExcludeRoot, []*x509.RevocationList{good}, ReasonRevocationOffline, "no usable CRL from CN=Contoso Root"},
+		// The test certificates carry no CDP or OCSP URL: with no CRL of
+		// the issuer supplied, nothing can be checked (0x80092012).
+		{"crl_missing", RevocationEndCert, nil, ReasonNoRevocationCheck, "CN=cmg.contoso.com has no CRL distribution point and no OCSP URL"},
+		{"ica_crl_missing", RevocationChainExcludeRoot, []*x509.RevocationList{good}, ReasonNoRevocationCheck, "CN=Contoso Issuing has no CRL distribution point and no OCSP URL, and no CRL of CN=Contoso Root"},
 		{"crl_expired", RevocationEndCert, []*x509.RevocationList{crlOf(t, p.ica, at.Add(-8*24*time.Hour), at.Add(-time.Hour))}, ReasonRevocationOffline, "expired: nextUpdate"},
 		{"crl_not_yet_valid", RevocationEndCert, []*x509.RevocationList{crlOf(t, p.ica, at.Add(time.Hour), at.Add(48*time.Hour))}, ReasonRevocationOffline, "not yet valid"},
 		{"crl_other_key", RevocationEndCert, []*x509.RevocationList{crlOf(t, other, at.Add(-time.Hour), at.Add(time.Hour), p.leaf.cert)}, ReasonRevocationOffline, "signature does not verify"},
@@ -399,8 +401,11 @@ func TestChainRevocation(t *testing.T) {
 				}
 				return
 			}
-			win := map[Reason]WindowsError{ReasonRevoked: WinRevoked, ReasonRevocationOffline: WinRevocationOffline}[tc.reason]
+			win := map[Reason]WindowsError{ReasonRevoked: WinRevoked, ReasonRevocationOffline: WinRevocationOffline, ReasonNoRevocationCheck: WinNoRevocationCheck}[tc.reason]
 			wantErr(t, r, err, tc.reason, win, tc.detail)
+			if tc.reason == ReasonNoRevocationCheck && (!r.Status.Has(TrustRevocationStatusUnknown) || r.Status.Has(TrustIsOfflineRevocation)) {
+				t.Fatalf("status %v", r.Status)
+			}
 			if tc.reason == ReasonRevocationOffline && !r.Status.Has(TrustRevocationStatusUnknown|TrustIsOfflineRevocation) {
 				t.Fatalf("status %v", r.Status)
 			}
@@ -408,6 +413,54 @@ func TestChainRevocation(t *testing.T) {
 				t.Fatalf("status %v", r.Status)
 			}
 		})
+	}
+}
+
+// A certificate without any revocation pointer is CRYPT_E_NO_REVOCATION_CHECK
+// 0x80092012, not offline; one whose CDP cannot be reached is offline.
+// SkipLeafRevocation leaves the leaf out and still checks the issuing CA.
+func TestChainNoRevocationPointer(t *testing.T) {
+	p := newPKI(t)
+	lt := leafTmpl("cmg.contoso.com", "cmg.contoso.com")
+	lt.CRLDistributionPoints = []string{"http://pki.contoso.com/issuing.crl"}
+	withCDP := issue(t, lt, p.ica, nil)
+	o := p.opts()
+	o.Revocation = RevocationEndCert
+
+	r, err := Chain(p.leaf.cert, o)
+	wantErr(t, r, err, ReasonNoRevocationCheck, WinNoRevocationCheck, "has no CRL distribution point and no OCSP URL")
+	if r.Error.Windows.HRESULT != 0x80092012 || r.Error.Windows.WinHTTP != 12057 || r.Error.Windows.Name != "CRYPT_E_NO_REVOCATION_CHECK" {
+		t.Errorf("windows error %v", r.Error.Windows)
+	}
+	if st := r.Elements[0].Status; st != TrustRevocationStatusUnknown {
+		t.Errorf("leaf status %v, want CERT_TRUST_REVOCATION_STATUS_UNKNOWN alone", st)
+	}
+	if rv := r.Elements[0].Revocation; rv == nil || rv.Status != RevNoCheck {
+		t.Errorf("leaf revocation %+v", rv)
+	}
+	if !strings.Contains(r.Error.Fix, "CRL distribution point (http)") {
+		t.Errorf("fix %q", r.Error.Fix)
+	}
+
+	r, err = Chain(withCDP.cert, o)
+	wantErr(t, r, err, ReasonRevocationOffline, WinRevocationOffline, "no usable CRL")
+
+	// A role whose leaf is not checked: the leaf has no result, the CA is
+	// still checked (and has no pointer either here).
+	o.SkipLeafRevocation = true
+	r, err = Chain(p.leaf.cert, o)
+	wantOK(t, r, err, "cmg.contoso.com <- Contoso Issuing <- Contoso Root")
+	if r.Elements[0].Revocation != nil {
+		t.Errorf("leaf checked: %+v", r.Elements[0].Revocation)
+	}
+	o.Revocation = RevocationChainExcludeRoot
+	r, err = Chain(p.leaf.cert, o)
+	wantErr(t, r, err, ReasonNoRevocationCheck, WinNoRevocationCheck, "CN=Contoso Issuing has no CRL distribution point")
+	o.CRLs = []*x509.RevocationList{crlOf(t, p.root, at.Add(-time.Hour), at.Add(time.Hour))}
+	r, err = Chain(p.leaf.cert, o)
+	wantOK(t, r, err, "cmg.contoso.com <- Contoso Issuing <- Contoso Root")
+	if r.Elements[0].Revocation != nil || r.Elements[1].Revocation == nil || r.Elements[1].Revocation.Status != RevGood {
+		t.Errorf("revocation: leaf %+v, issuing CA %+v", r.Elements[0].Revocation, r.Elements[1].Revocation)
 	}
 }
 

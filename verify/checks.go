@@ -88,6 +88,9 @@ func (b *builder) evaluate(chain []*x509.Certificate, anchored bool) *path {
 			if i > 0 && b.opts.Revocation == RevocationEndCert {
 				break
 			}
+			if i == 0 && b.opts.SkipLeafRevocation {
+				continue
+			}
 			r := b.revocation(chain[i], chain[i+1])
 			p.rev[i] = r
 			switch r.Status {
@@ -95,6 +98,8 @@ func (b *builder) evaluate(chain []*x509.Certificate, anchored bool) *path {
 				p.add(i, TrustIsRevoked, ReasonRevoked, "%s", r.Detail)
 			case RevUnknown:
 				p.add(i, TrustRevocationStatusUnknown|TrustIsOfflineRevocation, ReasonRevocationOffline, "%s", r.Detail)
+			case RevNoCheck:
+				p.add(i, TrustRevocationStatusUnknown, ReasonNoRevocationCheck, "%s", r.Detail)
 			}
 		}
 	}
@@ -156,8 +161,14 @@ func (b *builder) checkStructure(p *path, i int, c *x509.Certificate, ci *certIn
 		if selfSigned {
 			selfSigned = b.sig(c, c).err == nil
 		}
-		if !selfSigned {
+		switch {
+		case selfSigned:
+		case b.opts.Policy == PolicyRFC5280:
 			p.add(i, TrustInvalidExtension, ReasonMalformed, "no authority key identifier (RFC 5280 4.2.1.1)")
+		default:
+			p.warnings = append(p.warnings, Warning{Code: "aki_missing",
+				Message: fmt.Sprintf("%s has no authority key identifier, which RFC 5280 4.2.1.1 requires: Windows builds the chain by name and accepts it; strict RFC 5280 verifiers refuse it", displayName(c)),
+				Source:  "RFC 5280 4.2.1.1; windows-trust.md §1; cmg-reference.md §4"})
 		}
 	}
 	// SKI: required in CA certificates (RFC 5280 4.2.1.2).

@@ -101,8 +101,8 @@ func TestCheckCRL(t *testing.T) {
 	}{
 		{"good", madeCRL(t, p.ica, from, to, []int64{3, 5, 9}), p.ica, "", ""},
 		{"malformed", []byte("not a CRL"), p.ica, "crl_malformed=error", "does not parse"},
-		{"expired", madeCRL(t, p.ica, at.Add(-8*24*time.Hour), at.Add(-time.Hour), nil), p.ica, "crl_expired=error", "nextUpdate 2026-11-22T07:00:00Z"},
-		{"not_yet_valid", madeCRL(t, p.ica, at.Add(time.Hour), to, nil), p.ica, "crl_not_yet_valid=error", "thisUpdate 2026-11-22T09:00:00Z"},
+		{"expired", madeCRL(t, p.ica, at.Add(-8*24*time.Hour), at.Add(-time.Hour), nil), p.ica, "crl_expired=error", "nextUpdate " + at.Add(-time.Hour).UTC().Format(timeFmt)},
+		{"not_yet_valid", madeCRL(t, p.ica, at.Add(time.Hour), to, nil), p.ica, "crl_not_yet_valid=error", "thisUpdate " + at.Add(time.Hour).UTC().Format(timeFmt)},
 		{"expiring_soon", madeCRL(t, p.ica, at.Add(-6*24*time.Hour), at.Add(3*time.Hour), nil), p.ica, "crl_expiring_soon=warn", "3h0m0s after"},
 		{"short_validity_not_soon", madeCRL(t, p.ica, at.Add(-time.Hour), at.Add(3*time.Hour), nil), p.ica, "", ""},
 		{"dedicated_signer", madeCRL(t, signer, from, to, nil), p.ica, "crl_bad_signature=error", "not by a separate CRL-signing certificate"},

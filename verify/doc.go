@@ -19,6 +19,18 @@
 // keyCertSign on issuers, pathLenConstraint, validity of every element,
 // unknown critical extensions, EKU nesting through the whole path.
 //
+// ChainOptions.Policy chooses the rule book where Windows is more lenient
+// than RFC 5280. PolicyWindows (the zero value, used by the verify
+// commands) and PolicyRFC5280 (used by the public path-validation suites)
+// differ in exactly one rule: a certificate that is not self-signed and has
+// no authority key identifier. RFC 5280 4.2.1.1 requires the AKI, so
+// PolicyRFC5280 fails the path as malformed (CERT_E_MALFORMED); CryptoAPI
+// builds the chain by issuer name when there is no AKI and accepts it (a real
+// Entra WPJ device certificate has none, cmg-reference.md §4), so
+// PolicyWindows accepts it with the warning aki_missing. The suites'
+// cases whose verdict this changes are listed in
+// testdata/windows-policy-divergences.txt and checked by a test.
+//
 // Chain does not process certificate policies (no policy tree, no
 // requireExplicitPolicy): policy extensions are accepted as known. Key sizes
 // and algorithms are not chain failures (Windows' chain minimum is RSA-1024);
@@ -30,7 +42,12 @@
 // OCSP URL of the AIA (RFC 5019 GET), then every http:// CDP URL, with
 // Windows' timeouts (15 s a URL, 20 s in all) and size limits. An element
 // without a definite answer is "revocation offline"
-// (CRYPT_E_REVOCATION_OFFLINE), as on a client that cannot reach the CDP.
+// (CRYPT_E_REVOCATION_OFFLINE 0x80092013), as on a client that cannot reach
+// the CDP. An element without any CDP or OCSP URL, and with no supplied CRL
+// of its issuer, cannot be checked at all: CRYPT_E_NO_REVOCATION_CHECK
+// 0x80092012 (CERT_TRUST_REVOCATION_STATUS_UNKNOWN without the offline flag;
+// WinHTTP still reports 12057). ChainOptions.SkipLeafRevocation leaves the
+// leaf out, for roles whose relying parties do not check it.
 // Every URL tried is recorded in the element's RevocationResult. With
 // ChainOptions.AIAFetch, missing issuers are downloaded from caIssuers URLs
 // and the result says the chain is complete only through AIA.
@@ -44,4 +61,8 @@
 // given, "none", or inferred by AutoRules, with the reason) and findings
 // about the input (a PFX without its key, a key that does not match,
 // AES-only PFX protection) into one list of findings, most severe first.
+// CheckCertificate does not check the revocation of a leaf whose role is
+// not revocation-checked (profiles.RevocationSpec, for example an Entra WPJ
+// device certificate); the notice revocation_not_checked_for_role says why
+// and cites the profile's source.
 package verify

@@ -12,19 +12,20 @@ type Reason string
 // Reasons, from the most to the least fundamental. When a path has several
 // problems, ChainError carries the first in this order.
 const (
-	ReasonMalformed         Reason = "malformed"          // an element breaks RFC 5280 encoding rules
-	ReasonBadSignature      Reason = "bad_signature"      // an element's signature does not verify
-	ReasonPartialChain      Reason = "partial_chain"      // no issuer found for an element
-	ReasonUntrustedRoot     Reason = "untrusted_root"     // the path ends at a root that is not trusted
-	ReasonTooDeep           Reason = "too_deep"           // more elements than ChainOptions.MaxDepth
-	ReasonBasicConstraints  Reason = "basic_constraints"  // an issuer is not a CA, lacks keyCertSign, or pathLen
-	ReasonNameConstraints   Reason = "name_constraints"   // a name violates or cannot be checked against a constraint
-	ReasonInvalidExtension  Reason = "invalid_extension"  // unknown critical extension or a misused one
-	ReasonExpired           Reason = "expired"            // an element is outside its validity at At
-	ReasonRevoked           Reason = "revoked"            // a CRL lists an element
-	ReasonWrongUsage        Reason = "wrong_usage"        // a required EKU or key usage is not allowed
-	ReasonRevocationOffline Reason = "revocation_offline" // no usable CRL for an element
-	ReasonNameMismatch      Reason = "name_mismatch"      // the leaf is not valid for the expected name
+	ReasonMalformed         Reason = "malformed"           // an element breaks RFC 5280 encoding rules
+	ReasonBadSignature      Reason = "bad_signature"       // an element's signature does not verify
+	ReasonPartialChain      Reason = "partial_chain"       // no issuer found for an element
+	ReasonUntrustedRoot     Reason = "untrusted_root"      // the path ends at a root that is not trusted
+	ReasonTooDeep           Reason = "too_deep"            // more elements than ChainOptions.MaxDepth
+	ReasonBasicConstraints  Reason = "basic_constraints"   // an issuer is not a CA, lacks keyCertSign, or pathLen
+	ReasonNameConstraints   Reason = "name_constraints"    // a name violates or cannot be checked against a constraint
+	ReasonInvalidExtension  Reason = "invalid_extension"   // unknown critical extension or a misused one
+	ReasonExpired           Reason = "expired"             // an element is outside its validity at At
+	ReasonRevoked           Reason = "revoked"             // a CRL lists an element
+	ReasonWrongUsage        Reason = "wrong_usage"         // a required EKU or key usage is not allowed
+	ReasonRevocationOffline Reason = "revocation_offline"  // no usable CRL for an element
+	ReasonNoRevocationCheck Reason = "no_revocation_check" // an element has no CDP, no OCSP URL and no supplied CRL
+	ReasonNameMismatch      Reason = "name_mismatch"       // the leaf is not valid for the expected name
 )
 
 // Windows returns the error a Windows client logs for r.
@@ -36,6 +37,8 @@ func (r Reason) Windows() WindowsError {
 		return WinChaining
 	case ReasonRevocationOffline:
 		return WinRevocationOffline
+	case ReasonNoRevocationCheck:
+		return WinNoRevocationCheck
 	case ReasonRevoked:
 		return WinRevoked
 	case ReasonExpired:
@@ -68,6 +71,8 @@ func (r Reason) Fix() string {
 		return "shorten the chain or raise the maximum depth"
 	case ReasonRevocationOffline:
 		return "publish the CRL at the certificate's CDP URL and make it reachable from the client, or supply it with --crl"
+	case ReasonNoRevocationCheck:
+		return "ask your CA to publish a CRL distribution point (http) in the certificates it issues"
 	case ReasonRevoked:
 		return "ask your CA for a new certificate; this one is revoked"
 	case ReasonExpired:

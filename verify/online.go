@@ -172,6 +172,11 @@ func (b *builder) revocation(cert, issuer *x509.Certificate) *RevocationResult {
 func (b *builder) checkRevocation(cert, issuer *x509.Certificate) *RevocationResult {
 	at := b.opts.At
 	r := checkCRLs(cert, issuer, b.opts.CRLs, at)
+	if r.Status == RevUnknown && noRevocationPointer(cert, issuer, b.opts.CRLs) {
+		return &RevocationResult{Status: RevNoCheck, Detail: fmt.Sprintf(
+			"%s has no CRL distribution point and no OCSP URL, and no CRL of %s was supplied: its revocation cannot be checked",
+			displayName(cert), displayName(issuer))}
+	}
 	if r.Status != RevUnknown || b.net == nil {
 		return r
 	}
@@ -212,6 +217,24 @@ func (b *builder) checkRevocation(cert, issuer *x509.Certificate) *RevocationRes
 		}
 	}
 	return &RevocationResult{Status: RevUnknown, Detail: d, Attempts: atts}
+}
+
+// noRevocationPointer reports whether cert gives a client nothing to check
+// its revocation with: no CDP and no OCSP URL (of any scheme: Windows tries
+// ldap:// too, so an unfetchable pointer is "offline", not this) and no
+// supplied CRL of issuer. CryptoAPI's revocation provider then returns
+// CRYPT_E_NO_REVOCATION_CHECK with CERT_TRUST_REVOCATION_STATUS_UNKNOWN but
+// without CERT_TRUST_IS_OFFLINE_REVOCATION.
+func noRevocationPointer(cert, issuer *x509.Certificate, crls []*x509.RevocationList) bool {
+	if len(cert.CRLDistributionPoints) > 0 || len(cert.OCSPServer) > 0 {
+		return false
+	}
+	for _, rl := range crls {
+		if rl != nil && bytes.Equal(rl.RawIssuer, issuer.RawSubject) {
+			return false
+		}
+	}
+	return true
 }
 
 // cdpCheck fetches one CDP URL and applies the offline CRL checks to it.

@@ -223,6 +223,38 @@ type CertOptions struct {
 	Profile string
 	// Env is the rule environment; its At defaults to ChainOptions.At.
 	Env lint.Env
+	// ExpectedNames are the FQDNs the certificate must carry (--name; an
+	// MP's intranet and internet FQDN), ComputerName the client's computer
+	// name (--computer); empty: not checked.
+	ExpectedNames []string
+	ComputerName  string
+	// Previous is the certificate a renewed one replaces (--previous): the
+	// renewal rules compare the two. Nil: no comparison.
+	Previous *x509.Certificate
+	// CMGTrusted are the trusted root and intermediate certificates uploaded
+	// to the CMG (--cmg-trusted): the certificate's chain must be covered by
+	// them. Nil: not checked.
+	CMGTrusted []*x509.Certificate
+}
+
+// withChainRules merges the chain rules' findings with the chain's own,
+// leaving out the chain's finding where a rule reports the same problem
+// (an incomplete chain, a chain complete only through AIA).
+func withChainRules(chain, rules []Finding) []Finding {
+	dup := map[string]string{"e_chain_incomplete": "chain_partial_chain", "w_chain_complete_only_through_aia": "complete_only_through_aia"}
+	drop := map[string]bool{}
+	for _, f := range rules {
+		if d, ok := dup[f.ID]; ok {
+			drop[d] = true
+		}
+	}
+	var out []Finding
+	for _, f := range chain {
+		if !drop[f.ID] {
+			out = append(out, f)
+		}
+	}
+	return append(out, rules...)
 }
 
 // CheckCertificate judges the certificate of in as a Windows client
@@ -240,7 +272,11 @@ func CheckCertificate(ctx context.Context, in CertInput, o CertOptions) (*Report
 	rep := &Report{Schema: ReportSchema, Kind: "cert", At: o.At, leaf: leaf,
 		Input: &Input{File: b.Name, Format: b.Format, Certificates: len(b.Certs), PFX: b.PFX, HasKey: b.Key != nil}}
 	rep.Certificate = summarize(leaf)
-	rep.add(OriginInput, inputFindings(b, in, rep.Input, leaf)...)
+	env := o.Env
+	if env.At.IsZero() {
+		env.At = o.At
+	}
+	rep.add(OriginInput, inputFindings(b, in, rep.Input, leaf, env)...)
 
 	choice, p, err := ChooseProfile(leaf, o.Profile, false)
 	if err != nil {
@@ -253,21 +289,49 @@ func CheckCertificate(ctx context.Context, in CertInput, o CertOptions) (*Report
 		choice.Usages = append(choice.Usages, oidName(u))
 	}
 	rep.Profile = choice
+	notice := roleRevocationNotice(p, co.Revocation)
+	if notice != nil {
+		co.SkipLeafRevocation = true
+	}
 	chain, cerr := ChainContext(ctx, leaf, co)
 	if chain == nil {
 		return nil, cerr
 	}
+	if notice != nil {
+		chain.Notices = append(chain.Notices, *notice)
+	}
 	rep.Chain = chain
-	rep.add(OriginChain, chainFindings(chain)...)
+	rep.add(OriginChain, withChainRules(chainFindings(chain), CheckChainRules(chain, env))...)
+	rep.CMVersion = env.CMVersion
 	if p != nil {
-		env := o.Env
-		if env.At.IsZero() {
-			env.At = o.At
-		}
-		rep.CMVersion = env.CMVersion
-		rep.add(OriginProfile, lintFindings(leaf, p, chainCerts(chain), env)...)
+		rep.add(OriginProfile, lintFindings(profiles.Subject{Cert: leaf, Profile: p, Chain: chainCerts(chain),
+			ExpectedNames: o.ExpectedNames, ComputerName: o.ComputerName}, env)...)
+	}
+	if o.Previous != nil {
+		rep.add(OriginProfile, CompareRenewal(o.Previous, leaf, env)...)
+	}
+	if o.CMGTrusted != nil {
+		rep.add(OriginChain, CheckCMGTrusted(o.CMGTrusted, [][]*x509.Certificate{chainCerts(chain)}, env)...)
 	}
 	return rep.finish(), nil
+}
+
+// roleRevocationNotice returns the notice for a certificate whose role's
+// relying parties do not check its revocation (profiles.RevocationSpec
+// Checked false: a WPJ device certificate, a delegated OCSP responder), or
+// nil when the leaf is checked as mode says. With a notice, the leaf is left
+// out of the revocation check; the rest of the chain still is checked.
+func roleRevocationNotice(p *profiles.Profile, mode RevocationMode) *Warning {
+	if p == nil || p.Revocation.Checked || mode == RevocationOff {
+		return nil
+	}
+	why := p.Revocation.Note
+	if why == "" {
+		why = "its relying parties do not check it"
+	}
+	return &Warning{Code: "revocation_not_checked_for_role", Level: "notice",
+		Message: fmt.Sprintf("revocation of this %s certificate not checked: %s; the rest of the chain is checked", p.Role, why),
+		Source:  p.Revocation.Cite.String()}
 }
 
 // EndpointCheckOptions are the inputs of CheckEndpoint.
@@ -320,7 +384,7 @@ func CheckEndpoint(ctx context.Context, o EndpointCheckOptions) (*Report, error)
 			env.At = o.At
 		}
 		rep.CMVersion = env.CMVersion
-		rep.add(OriginProfile, lintFindings(leaf, p, chainCerts(res.Chain), env)...)
+		rep.add(OriginProfile, lintFindings(profiles.Subject{Cert: leaf, Profile: p, Chain: chainCerts(res.Chain)}, env)...)
 	}
 	return rep.finish(), nil
 }
@@ -447,7 +511,7 @@ func reasonFlags(r Reason) TrustStatus {
 		return 0
 	}
 	for _, f := range []TrustStatus{TrustIsNotTimeValid, TrustIsRevoked, TrustIsNotValidForUsage, TrustIsUntrustedRoot,
-		TrustIsOfflineRevocation | TrustRevocationStatusUnknown, TrustInvalidBasicConstraints,
+		TrustIsOfflineRevocation | TrustRevocationStatusUnknown, TrustRevocationStatusUnknown, TrustInvalidBasicConstraints,
 		TrustInvalidNameConstraints | TrustHasNotSupportedNameConstraint | TrustHasNotDefinedNameConstraint | TrustHasNotPermittedNameConstraint | TrustHasExcludedNameConstraint,
 		TrustInvalidExtension | TrustHasNotSupportedCriticalExt | TrustInvalidPolicyConstraints} {
 		if rs := reasonsOf(f); len(rs) > 0 && rs[0] == r {
@@ -476,47 +540,32 @@ func reasonsOf(s TrustStatus) []Reason {
 	add(TrustIsNotTimeValid, ReasonExpired)
 	add(TrustIsRevoked, ReasonRevoked)
 	add(TrustIsNotValidForUsage, ReasonWrongUsage)
-	add(TrustIsOfflineRevocation|TrustRevocationStatusUnknown, ReasonRevocationOffline)
+	add(TrustIsOfflineRevocation, ReasonRevocationOffline)
+	if s&TrustRevocationStatusUnknown != 0 && s&TrustIsOfflineRevocation == 0 {
+		out = append(out, ReasonNoRevocationCheck)
+	}
 	return out
 }
 
-// inputFindings are the findings about the file itself: a PFX without its
-// key, a key that does not belong to the certificate, AES-only protection.
-func inputFindings(b *certio.Bundle, in CertInput, info *Input, leaf *x509.Certificate) []Finding {
+// inputFindings are the findings about the file itself, from the input
+// rules (rule_pfx_*.go, rule_key_mismatch.go): a PFX without its key, a key
+// that does not belong to the certificate, AES-only protection.
+func inputFindings(b *certio.Bundle, in CertInput, info *Input, leaf *x509.Certificate, env lint.Env) []Finding {
 	var out []Finding
-	if b.Format == certio.FormatPKCS12 {
-		// certio refuses a keyless PFX today (an input error); a bundle
-		// read some other way still gets the finding.
-		if b.Key == nil {
-			out = append(out, Finding{ID: "pfx_no_private_key", Level: lint.Error,
-				Message: b.Name + ": the PFX holds no private key: it cannot be bound to a site or uploaded in the CMG wizard",
-				Fix:     "export the certificate again with its private key (Export-PfxCertificate, or certutil -exportPFX)", Source: "cmg-reference.md [PFXCMD]"})
-		}
-		if b.PFX != nil && b.PFX.AESOnly() {
-			out = append(out, Finding{ID: "pfx_aes_only", Level: lint.Warn,
-				Message: b.Name + ": the PFX is protected with AES only (" + b.PFX.String() + "): Windows Server 2016 and older cannot import it and report a wrong password",
-				Fix:     "export it with TripleDES-SHA1 (Export-PfxCertificate -CryptoAlgorithmOption TripleDES_SHA1) when the importing host is Server 2016 or older", Source: "cmg-reference.md [PFXCMD]"})
-		}
-	}
 	if b.KeyEncrypted {
 		out = append(out, Finding{ID: "key_not_checked", Level: lint.Notice,
 			Message: b.Name + ": the private key is encrypted and no password was given; it was not checked"})
 	}
-	key, keyFrom := b.Key, b.Name
+	key := b.Key
 	if in.Key != nil {
-		key, keyFrom = in.Key, in.KeyFile
+		key = in.Key
 		info.HasKey, info.KeyFile = true, in.KeyFile
 	}
 	if key != nil {
 		ok := certio.KeyMatchesCertificate(key, leaf) == nil
 		info.KeyMatches = &ok
-		if !ok {
-			out = append(out, Finding{ID: "key_mismatch", Level: lint.Error,
-				Message: fmt.Sprintf("the private key of %s does not belong to %s", keyFrom, leaf.Subject),
-				Fix:     "use the key the certificate was issued for (the certificate request's key)"})
-		}
 	}
-	return out
+	return append(out, CheckInput(InputSubject{Name: b.Name, Bundle: b, PFX: b.PFX, Key: in.Key, KeyFile: in.KeyFile, Leaf: leaf}, env)...)
 }
 
 func summarize(c *x509.Certificate) *CertSummary {

@@ -1,8 +1,6 @@
 package verify
 
 import (
-	"crypto/x509"
-
 	"github.com/cmgpki/cmgpki/lint"
 	"github.com/cmgpki/cmgpki/profiles"
 )
@@ -12,8 +10,8 @@ import (
 // chain, leaf first) at env and returns the results that are findings:
 // NA, NE and Pass are left out. A rule that could not run keeps the level
 // Fatal: the check is incomplete (the verify commands exit 3).
-func lintFindings(cert *x509.Certificate, p *profiles.Profile, chain []*x509.Certificate, env lint.Env) []Finding {
-	rep := profiles.LintSubject(profiles.Subject{Cert: cert, Profile: p, Chain: chain}, env)
+func lintFindings(subj profiles.Subject, env lint.Env) []Finding {
+	rep := profiles.LintSubject(subj, env)
 	var out []Finding
 	for _, r := range rep.Results {
 		if r.Status <= lint.Pass {

@@ -101,7 +101,7 @@ func TestCheckCertificateMergesFindings(t *testing.T) {
 		"chain_expired":     OriginChain,   // the intermediate: the ChainError
 		"chain_wrong_usage": OriginChain,   // the leaf: serverAuth required by mp-https
 		"e_eku_missing":     OriginProfile, // the role's rule
-		"key_mismatch":      OriginInput,
+		"e_key_mismatch":    OriginInput,
 		"revocation_off":    OriginChain,
 	} {
 		if got[id] != origin {
@@ -137,7 +137,7 @@ func TestInputFindingsPFXWithoutKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Findings) == 0 || rep.Findings[0].ID != "pfx_no_private_key" || rep.Findings[0].Origin != OriginInput || rep.Findings[0].Level != lint.Error {
+	if len(rep.Findings) == 0 || rep.Findings[0].ID != "e_pfx_no_private_key" || rep.Findings[0].Origin != OriginInput || rep.Findings[0].Level != lint.Error {
 		t.Errorf("findings %+v", rep.Findings)
 	}
 	if rep.Input.HasKey || rep.Input.KeyMatches != nil {

@@ -21,6 +21,9 @@ const (
 	RevGood    RevocationStatus = "good"
 	RevRevoked RevocationStatus = "revoked"
 	RevUnknown RevocationStatus = "unknown" // offline: no usable CRL
+	// RevNoCheck: the certificate has no CDP and no OCSP URL and no CRL of
+	// its issuer was supplied (CRYPT_E_NO_REVOCATION_CHECK).
+	RevNoCheck RevocationStatus = "no_check"
 )
 
 // RevocationResult is the revocation check of one element, as CAPI2 records

@@ -162,8 +162,10 @@ func TestSelectClientCertificateOrder(t *testing.T) {
 
 func TestSelectClientCertificateRevoked(t *testing.T) {
 	p := newSelPKI(t)
-	good := issue(t, clientTmpl("client01.contoso.com"), p.ica, nil)
+	withCDP := func(c *x509.Certificate) { c.CRLDistributionPoints = []string{"http://pki.contoso.com/issuing.crl"} }
+	good := issue(t, clientTmpl("client01.contoso.com", withCDP), p.ica, nil)
 	revoked := issue(t, clientTmpl("client01.contoso.com", func(c *x509.Certificate) { c.NotAfter = at.Add(900 * day24) }), p.ica, nil)
+	noPointer := issue(t, clientTmpl("client01.contoso.com"), p.ica, nil)
 	o := p.opts(t, "CN=Contoso Root,O=Contoso")
 	o.Revocation = RevocationChainExcludeRoot
 	o.CRLs = []*x509.RevocationList{crlOf(t, p.ica, at.Add(-day24), at.Add(7*day24), revoked.cert), crlOf(t, p.root, at.Add(-day24), at.Add(7*day24))}
@@ -181,6 +183,12 @@ func TestSelectClientCertificateRevoked(t *testing.T) {
 	}
 	if !strings.Contains(res.Error, "the client stops here") {
 		t.Errorf("error %q", res.Error)
+	}
+	// Without any CDP or OCSP URL, revocation cannot be checked at all.
+	res = SelectClientCertificate([]Candidate{cand("nopointer.pfx", noPointer)}, o)
+	checkSelection(t, res, "", map[string]wantExcl{"nopointer.pfx": {StepValid, ""}})
+	if w := res.Candidates[0].Excluded.Windows; w == nil || w.Name != "CRYPT_E_NO_REVOCATION_CHECK" || w.HRESULT != 0x80092012 {
+		t.Errorf("no pointer: Windows error %v", w)
 	}
 }
 

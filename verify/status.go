@@ -127,6 +127,10 @@ var (
 	WinUntrustedRoot     = WindowsError{"CERT_E_UNTRUSTEDROOT", 0x800B0109, 12045, "ERROR_WINHTTP_SECURE_INVALID_CA", 0x8}
 	WinChaining          = WindowsError{"CERT_E_CHAINING", 0x800B010A, 12045, "ERROR_WINHTTP_SECURE_INVALID_CA", 0x8}
 	WinRevocationOffline = WindowsError{"CRYPT_E_REVOCATION_OFFLINE", 0x80092013, 12057, "ERROR_WINHTTP_SECURE_CERT_REV_FAILED", 0x1}
+	// No revocation pointer: CERT_TRUST_REVOCATION_STATUS_UNKNOWN without
+	// the offline flag (cmg-reference.md §6); WinHTTP reports it with the
+	// same REV_FAILED error as an offline CRL.
+	WinNoRevocationCheck = WindowsError{"CRYPT_E_NO_REVOCATION_CHECK", 0x80092012, 12057, "ERROR_WINHTTP_SECURE_CERT_REV_FAILED", 0x1}
 	WinRevoked           = WindowsError{"CRYPT_E_REVOKED", 0x80092010, 12170, "ERROR_WINHTTP_SECURE_CERT_REVOKED", 0x4}
 	WinExpired           = WindowsError{"CERT_E_EXPIRED", 0x800B0101, 12037, "ERROR_WINHTTP_SECURE_CERT_DATE_INVALID", 0x20}
 	WinNameMismatch      = WindowsError{"CERT_E_CN_NO_MATCH", 0x800B010F, 12038, "ERROR_WINHTTP_SECURE_CERT_CN_INVALID", 0x10}

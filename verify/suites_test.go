@@ -76,9 +76,9 @@ var limboKU = map[string]x509.KeyUsage{
 	"encipherOnly": x509.KeyUsageEncipherOnly, "decipherOnly": x509.KeyUsageDecipherOnly,
 }
 
-// runLimbo verifies one case; it returns "SUCCESS" or "FAILURE" and the
-// reason.
-func runLimbo(tc limboCase) (string, string) {
+// runLimbo verifies one case under policy; it returns "SUCCESS" or
+// "FAILURE" and the reason.
+func runLimbo(tc limboCase, policy Policy) (string, string) {
 	blk, _ := pem.Decode([]byte(tc.Peer))
 	if blk == nil {
 		return "FAILURE", "peer certificate: no PEM"
@@ -87,7 +87,7 @@ func runLimbo(tc limboCase) (string, string) {
 	if err != nil {
 		return "FAILURE", "peer certificate: " + err.Error()
 	}
-	opts := ChainOptions{Roots: pemCerts(tc.TrustedCerts), Intermediates: pemCerts(tc.Intermediates), At: limboDefaultTime}
+	opts := ChainOptions{Roots: pemCerts(tc.TrustedCerts), Intermediates: pemCerts(tc.Intermediates), At: limboDefaultTime, Policy: policy}
 	if tc.ValidationTime != nil {
 		at, err := time.Parse(time.RFC3339Nano, *tc.ValidationTime)
 		if err != nil {
@@ -166,6 +166,14 @@ func loadDivergences(t *testing.T, path string) map[string]string {
 // and compares with the expected result. Known divergences are listed with
 // their reasons in testdata/limbo-divergences.txt; a case that newly passes
 // or newly fails against that list fails the test.
+//
+// The suites measure RFC 5280 conformance, so they run with PolicyRFC5280.
+// The verify commands use PolicyWindows, which differs in exactly one rule:
+// a certificate that is not self-signed and has no authority key identifier
+// is accepted with the warning aki_missing instead of failing as malformed
+// (CryptoAPI builds such a chain by issuer name). TestSuitesWindowsPolicy
+// runs both suites with PolicyWindows and checks that the cases whose
+// verdict changes are exactly those of testdata/windows-policy-divergences.txt.
 func TestLimbo(t *testing.T) {
 	cases := loadLimbo(t)
 	div := loadDivergences(t, "testdata/limbo-divergences.txt")
@@ -173,7 +181,7 @@ func TestLimbo(t *testing.T) {
 	seen := map[string]bool{}
 	for _, tc := range cases {
 		seen[tc.ID] = true
-		got, why := runLimbo(tc)
+		got, why := runLimbo(tc, PolicyRFC5280)
 		ok := got == tc.ExpectedResult
 		if ok {
 			conformant++
@@ -204,7 +212,7 @@ func BenchmarkLimbo(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for _, tc := range cases {
-			runLimbo(tc)
+			runLimbo(tc, PolicyRFC5280)
 		}
 	}
 }
@@ -224,11 +232,21 @@ type betterTLSDoc struct {
 	} `json:"suites"`
 }
 
-// TestBetterTLS runs every BetterTLS case of the subset at exportedAt.
-// Cases marked failureIsWarning (BetterTLS: "a failure is only a warning",
-// the name-constraint cases where the host name is in the CN only or RFC
-// 5280 leaves room) do not apply; all others must conform.
-func TestBetterTLS(t *testing.T) {
+// betterTLSCase is one applicable BetterTLS case.
+type betterTLSCase struct {
+	ID       string
+	Certs    []*x509.Certificate
+	Hostname string
+	Expected string
+	Features []string
+}
+
+// loadBetterTLS returns the trust root, the evaluation time (exportedAt)
+// and the applicable cases. Cases marked failureIsWarning (BetterTLS: "a
+// failure is only a warning", the name-constraint cases where the host name
+// is in the CN only or RFC 5280 leaves room) do not apply.
+func loadBetterTLS(t *testing.T) (*x509.Certificate, time.Time, []betterTLSCase) {
+	t.Helper()
 	b, err := os.ReadFile("testdata/bettertls-subset.json")
 	if err != nil {
 		t.Fatal(err)
@@ -246,47 +264,125 @@ func TestBetterTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	div := loadDivergences(t, "testdata/bettertls-divergences.txt")
-	applicable, conformant := 0, 0
+	var out []betterTLSCase
 	for _, name := range []string{"pathbuilding", "nameconstraints"} {
 		for _, tc := range doc.Suites[name].TestCases {
-			id := name + "/" + itoa(tc.ID)
 			if tc.FailureIsWarning {
 				continue
 			}
-			applicable++
-			var certs []*x509.Certificate
+			c := betterTLSCase{ID: name + "/" + itoa(tc.ID), Hostname: tc.Hostname, Expected: tc.Expected, Features: tc.RequiredFeatures}
 			for _, s := range tc.Certificates {
 				der, _ := base64.StdEncoding.DecodeString(s)
-				if c, err := x509.ParseCertificate(der); err == nil {
-					certs = append(certs, c)
+				if cert, err := x509.ParseCertificate(der); err == nil {
+					c.Certs = append(c.Certs, cert)
 				}
 			}
-			got, why := "REJECT", "no leaf"
-			if len(certs) > 0 {
-				// BetterTLS models the public web PKI: SHA-1 is refused there,
-				// as Windows does under Microsoft's public roots.
-				_, err := Chain(certs[0], ChainOptions{Roots: []*x509.Certificate{root}, Intermediates: certs[1:],
-					At: at, Usages: []asn1OID{EKUServerAuth}, Name: tc.Hostname, RejectSHA1: true})
-				got, why = "ACCEPT", ""
-				if err != nil {
-					got, why = "REJECT", err.Error()
-				}
-			}
-			ok := got == tc.Expected
-			if ok {
-				conformant++
-			}
-			_, listed := div[id]
-			switch {
-			case ok && listed:
-				t.Errorf("%s: now conformant; remove it from bettertls-divergences.txt", id)
-			case !ok && !listed:
-				t.Errorf("%s %v: got %s, want %s: %s", id, tc.RequiredFeatures, got, tc.Expected, why)
-			}
+			out = append(out, c)
 		}
 	}
-	t.Logf("bettertls: %d/%d applicable cases conformant, %d listed divergences", conformant, applicable, len(div))
+	return root, at, out
+}
+
+// runBetterTLS verifies one case under policy: "ACCEPT" or "REJECT" and
+// the reason.
+func runBetterTLS(root *x509.Certificate, at time.Time, tc betterTLSCase, policy Policy) (string, string) {
+	if len(tc.Certs) == 0 {
+		return "REJECT", "no leaf"
+	}
+	// BetterTLS models the public web PKI: SHA-1 is refused there, as
+	// Windows does under Microsoft's public roots.
+	_, err := Chain(tc.Certs[0], ChainOptions{Roots: []*x509.Certificate{root}, Intermediates: tc.Certs[1:],
+		At: at, Usages: []asn1OID{EKUServerAuth}, Name: tc.Hostname, RejectSHA1: true, Policy: policy})
+	if err != nil {
+		return "REJECT", err.Error()
+	}
+	return "ACCEPT", ""
+}
+
+// TestBetterTLS runs every applicable BetterTLS case of the subset at
+// exportedAt with PolicyRFC5280 (see TestLimbo); all must conform.
+func TestBetterTLS(t *testing.T) {
+	root, at, cases := loadBetterTLS(t)
+	div := loadDivergences(t, "testdata/bettertls-divergences.txt")
+	conformant := 0
+	for _, tc := range cases {
+		got, why := runBetterTLS(root, at, tc, PolicyRFC5280)
+		ok := got == tc.Expected
+		if ok {
+			conformant++
+		}
+		_, listed := div[tc.ID]
+		switch {
+		case ok && listed:
+			t.Errorf("%s: now conformant; remove it from bettertls-divergences.txt", tc.ID)
+		case !ok && !listed:
+			t.Errorf("%s %v: got %s, want %s: %s", tc.ID, tc.Features, got, tc.Expected, why)
+		}
+	}
+	t.Logf("bettertls: %d/%d applicable cases conformant, %d listed divergences", conformant, len(cases), len(div))
+}
+
+// TestSuitesWindowsPolicy runs limbo and BetterTLS with PolicyWindows, the
+// policy of the verify commands, and compares each verdict with the strict
+// one. The cases whose verdict changes must be exactly those listed in
+// testdata/windows-policy-divergences.txt, each because a certificate of the
+// path lacks an authority key identifier: in strict mode that case fails
+// with "no authority key identifier", in Windows mode it passes with the
+// warning aki_missing. Any other change means the two policies differ in
+// more than the documented rule.
+func TestSuitesWindowsPolicy(t *testing.T) {
+	div := loadDivergences(t, "testdata/windows-policy-divergences.txt")
+	changed := map[string]bool{}
+	check := func(id, strict, strictWhy, windows, want string) {
+		if strict == windows {
+			return
+		}
+		changed[id] = true
+		if _, listed := div[id]; !listed {
+			t.Errorf("%s: verdict changes under PolicyWindows (%s -> %s) but is not in windows-policy-divergences.txt: %s", id, strict, windows, strictWhy)
+			return
+		}
+		if !strings.Contains(strictWhy, "no authority key identifier") {
+			t.Errorf("%s: strict verdict %s is not the missing-AKI rule: %s", id, strict, strictWhy)
+		}
+		if strict == want {
+			t.Logf("%s: conformant strictly (%s), %s under PolicyWindows", id, strict, windows)
+		}
+	}
+	limboConf, limboWin := 0, 0
+	cases := loadLimbo(t)
+	for _, tc := range cases {
+		s, sWhy := runLimbo(tc, PolicyRFC5280)
+		w, _ := runLimbo(tc, PolicyWindows)
+		if s == tc.ExpectedResult {
+			limboConf++
+		}
+		if w == tc.ExpectedResult {
+			limboWin++
+		}
+		check(tc.ID, s, sWhy, w, tc.ExpectedResult)
+	}
+	root, at, bcases := loadBetterTLS(t)
+	btConf, btWin := 0, 0
+	for _, tc := range bcases {
+		s, sWhy := runBetterTLS(root, at, tc, PolicyRFC5280)
+		w, _ := runBetterTLS(root, at, tc, PolicyWindows)
+		if s == tc.Expected {
+			btConf++
+		}
+		if w == tc.Expected {
+			btWin++
+		}
+		check("bettertls/"+tc.ID, s, sWhy, w, tc.Expected)
+	}
+	for id := range div {
+		if !changed[id] {
+			t.Errorf("windows-policy-divergences.txt lists %s, whose verdict does not change", id)
+		}
+	}
+	t.Logf("limbo: %d/%d conformant strict (PolicyRFC5280), %d/%d with PolicyWindows", limboConf, len(cases), limboWin, len(cases))
+	t.Logf("bettertls: %d/%d strict, %d/%d with PolicyWindows", btConf, len(bcases), btWin, len(bcases))
+	t.Logf("%d cases change verdict between the policies", len(changed))
 }
 
 type asn1OID = asn1.ObjectIdentifier

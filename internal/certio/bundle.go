@@ -40,6 +40,8 @@ var (
 	ErrNoCertificate = errors.New("no certificate found")
 	// ErrNoCRL: the file holds no CRL.
 	ErrNoCRL = errors.New("no CRL found")
+	// ErrNoPrivateKey: a PFX without a private key.
+	ErrNoPrivateKey = errors.New("the PFX holds no private key")
 	// ErrUnknownFormat: the bytes are none of the containers above.
 	ErrUnknownFormat = errors.New("not PEM, DER certificate, PKCS#7, PKCS#12 or CRL")
 )
@@ -337,7 +339,7 @@ func decodePFX(data []byte, password string) (key any, certs []*x509.Certificate
 	k, leaf, ca, err := pkcs12.DecodeChain(data, password)
 	if err != nil {
 		if strings.Contains(err.Error(), "private key missing") {
-			return nil, nil, errors.New("the PFX holds no private key; export the certificates as .cer or .p7b instead")
+			return nil, nil, fmt.Errorf("%w; export the certificates as .cer or .p7b instead", ErrNoPrivateKey)
 		}
 		return nil, nil, err
 	}

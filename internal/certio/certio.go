@@ -133,6 +133,14 @@ func KeyPEM(rand io.Reader, key crypto.Signer, password []byte) ([]byte, error) 
 	return pem.EncodeToMemory(blk), nil
 }
 
+// ErrKeyEncrypted is returned (wrapped) for an encrypted key read without a
+// password; ErrKeyPassword for one that the password given does not open.
+// Callers name where the password comes from (a flag, a variable).
+var (
+	ErrKeyEncrypted = errors.New("key is encrypted; pass --key-password-file")
+	ErrKeyPassword  = errors.New("key password incorrect")
+)
+
 // ParseKey reads a PEM private key (PKCS#8, PKCS#1 or SEC1; encrypted PKCS#8
 // with password).
 func ParseKey(data, password []byte) (crypto.Signer, error) {
@@ -142,8 +150,11 @@ func ParseKey(data, password []byte) (crypto.Signer, error) {
 	}
 	k, err := pemutil.ParseKey(data, opts...)
 	if err != nil {
-		if bytes.Contains(data, []byte("ENCRYPTED")) && len(password) == 0 {
-			return nil, errors.New("key is encrypted; pass --key-password-file")
+		if bytes.Contains(data, []byte("ENCRYPTED")) {
+			if len(password) == 0 {
+				return nil, ErrKeyEncrypted
+			}
+			return nil, fmt.Errorf("%w (%v)", ErrKeyPassword, err)
 		}
 		return nil, err
 	}
