@@ -38,12 +38,17 @@ changes nothing. Stop the lab's "cmgpki serve" and revokes first: a
 revocation made in the source during the copy may be missed.
 
 STORE is sqlite:PATH or postgres://USER@HOST:PORT/DB (password from
-PGPASSWORD or ~/.pgpass, never inside the flag).
+PGPASSWORD or ~/.pgpass, never inside the flag). To move a lab to the
+database its serve instances will share:
+
+  PGPASSWORD=... cmgpki store copy --from sqlite:cmg-lab/revocation.db \
+      --to postgres://cmgpki@db.contoso.com/cmgpki
 
 ` + exitCodesHelp(runCodes...),
-		Example: "  cmgpki store copy --from sqlite:cmg-lab/revocation.db --to postgres://cmgpki@db.contoso.com/cmgpki",
-		Args:    noArgs,
-		RunE:    func(c *cobra.Command, _ []string) error { return runStoreCopy(c.Context(), f, o) },
+		Example: "  # a copy of the lab's store in another SQLite file (running it again changes nothing)\n" +
+			"  cmgpki store copy --from sqlite:cmg-lab/revocation.db --to sqlite:cmg-lab-copy.db",
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runStoreCopy(c.Context(), f, o) },
 	}
 	cp.Flags().StringVar(&o.from, "from", "", "source store (required)")
 	cp.Flags().StringVar(&o.to, "to", "", "target store (required)")
