@@ -488,10 +488,10 @@ func shellWord(s string) string {
 var demoPreflightColumns = []column{
 	{Header: "CERTIFICATE", Priority: 1, Min: 12, Shrink: cutStart},
 	{Header: "ROLE", Priority: 2},
-	{Header: "EXPIRES", Priority: 4},
+	{Header: "EXPIRES", Priority: 5},
 	{Header: "CHAIN", Priority: 3, Min: 10, Shrink: wrapWords},
-	{Header: "REVOCATION", Priority: 2, Min: 10, Shrink: wrapWords},
-	{Header: "FINDINGS", Priority: 1, Min: 12, Shrink: wrapWords},
+	{Header: "REVOCATION", Priority: 2, Min: 12, Shrink: wrapWords},
+	{Header: "FINDINGS", Priority: 1, Min: 20, Shrink: wrapWords},
 }
 
 // renderDemo writes the preflight table (and its findings) and the matrix.
@@ -528,7 +528,11 @@ func renderDemo(f *Factory, v *demoView) error {
 				rev = revocationText(c.Elements[0])
 			}
 		}
-		rows = append(rows, []string{r.Input.File, role, expires, chain, rev, demoCounts(r.Counts)})
+		file := r.Input.File
+		if rel, err := filepath.Rel(v.Lab, file); err == nil && !strings.HasPrefix(rel, "..") {
+			file = filepath.ToSlash(rel) // the heading names the lab
+		}
+		rows = append(rows, []string{file, role, expires, chain, rev, demoCounts(r.Counts)})
 		if len(r.Findings) > 0 {
 			withFindings = append(withFindings, subjectFindings{Subject: filepath.Base(r.Input.File), Results: lintResults(r.Findings)})
 		}
