@@ -354,7 +354,8 @@ func demoServe(ctx context.Context, f *Factory, dir string, keyPassword []byte, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: base_url: %w", dir, err)
 	}
-	st, _, err := openLabStore(ctx, dir)
+	// The demo serves from the lab's own SQLite store, whatever $CMGPKI_STORE says.
+	st, _, err := openLabStore(ctx, dir, storeLoc{path: filepath.Join(dir, crl.StoreFile)})
 	if err != nil {
 		return nil, err
 	}
