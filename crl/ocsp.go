@@ -52,13 +52,15 @@ type issuerHashes struct {
 type responderIssuer struct {
 	Issuer
 	hashes map[crypto.Hash]issuerHashes
+	signer *ocspSigner // the CA, or its delegated responder
 }
 
 // Responder answers OCSP requests (RFC 6960, RFC 5019) from pre-signed
 // responses: Refresh signs what changed in the store, and the hot path is a
 // map lookup. A response is re-signed when its record changes or when half
-// its validity has passed. ProducedAt is set by x/crypto/ocsp from the wall
-// clock (it cannot be injected); thisUpdate and nextUpdate come from clk.
+// its validity has passed. All its times come from clk: producedAt and
+// thisUpdate are the signing time truncated to the minute, nextUpdate is
+// thisUpdate plus the validity.
 type Responder struct {
 	store    Store
 	clk      clock.Clock
@@ -118,6 +120,18 @@ func NewResponder(cfg ResponderConfig) (*Responder, error) {
 		}
 		if (iss.OCSPCert == nil) != (iss.OCSPSigner == nil) {
 			return nil, fmt.Errorf("crl: issuer %s: delegated OCSP certificate and key go together", iss.Name)
+		}
+		var err error
+		switch {
+		case iss.OCSPCert != nil:
+			ri.signer, err = newOCSPSigner(iss.OCSPCert, iss.OCSPSigner, true)
+		case iss.Signer != nil:
+			ri.signer, err = newOCSPSigner(iss.Cert, iss.Signer, false)
+		default:
+			err = errors.New("no key to sign OCSP responses with")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("crl: issuer %s: %w", iss.Name, err)
 		}
 		r.issuers = append(r.issuers, ri)
 	}
@@ -218,35 +232,32 @@ func refreshAt(resp *Response) time.Time {
 	return resp.ThisUpdate.Add(resp.NextUpdate.Sub(resp.ThisUpdate) / 2)
 }
 
-// sign signs a response for serial with the record's status (nil: unknown).
+// sign signs a response for serial with the record's status (nil: unknown),
+// produced at now.
 func (r *Responder) sign(ri *responderIssuer, rec *Record, req *ocsp.Request, now time.Time) (*Response, error) {
 	r.signed.Add(1)
 	this := now.UTC().Truncate(time.Minute)
-	tpl := ocsp.Response{
-		SerialNumber: req.SerialNumber,
-		IssuerHash:   req.HashAlgorithm, // the CertID must match the request's
-		ThisUpdate:   this,
-		NextUpdate:   this.Add(r.validity),
-		Status:       ocsp.Unknown,
+	e := ocspEntry{
+		Hash:       req.HashAlgorithm, // the CertID must match the request's
+		Names:      ri.hashes[req.HashAlgorithm],
+		Serial:     req.SerialNumber,
+		Status:     ocsp.Unknown,
+		ThisUpdate: this,
+		NextUpdate: this.Add(r.validity),
 	}
 	if rec != nil {
-		tpl.Status = ocsp.Good
+		e.Status = ocsp.Good
 		if rec.Status == Revoked {
-			tpl.Status, tpl.RevokedAt, tpl.RevocationReason = ocsp.Revoked, rec.RevokedAt, rec.Reason
+			e.Status, e.RevokedAt, e.Reason = ocsp.Revoked, rec.RevokedAt, rec.Reason
 		}
 	}
-	responder, key := ri.Cert, ri.Signer
-	if ri.OCSPCert != nil {
-		responder, key = ri.OCSPCert, ri.OCSPSigner
-		tpl.Certificate = ri.OCSPCert // delegated: the client needs it to verify
-	}
-	der, err := ocsp.CreateResponse(ri.Cert, responder, tpl, key)
+	der, err := ri.signer.sign(e, this)
 	if err != nil {
 		return nil, fmt.Errorf("crl: signing OCSP response for %s serial %x: %w", ri.Name, req.SerialNumber, err)
 	}
 	sum := sha256.Sum256(der)
-	return &Response{DER: der, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, ThisUpdate: tpl.ThisUpdate, NextUpdate: tpl.NextUpdate, Status: tpl.Status,
-		lastModified: tpl.ThisUpdate.UTC().Format(http.TimeFormat), expires: tpl.NextUpdate.UTC().Format(http.TimeFormat),
+	return &Response{DER: der, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, ThisUpdate: e.ThisUpdate, NextUpdate: e.NextUpdate, Status: e.Status,
+		lastModified: e.ThisUpdate.Format(http.TimeFormat), expires: e.NextUpdate.Format(http.TimeFormat),
 		contentLength: strconv.Itoa(len(der))}, nil
 }
 
