@@ -275,7 +275,7 @@ func TestOCSPEncodingMatchesXCrypto(t *testing.T) {
 
 // selfCA makes a CA certificate for key at the pinned time, self-signed or
 // signed by parent; responder makes it a delegated OCSP responder instead.
-func selfCA(t *testing.T, cn string, key crypto.Signer, parent *x509.Certificate, parentKey crypto.Signer, responder bool) *x509.Certificate {
+func selfCA(t testing.TB, cn string, key crypto.Signer, parent *x509.Certificate, parentKey crypto.Signer, responder bool) *x509.Certificate {
 	t.Helper()
 	tpl := &x509.Certificate{SerialNumber: big.NewInt(int64(len(cn))), Subject: pkix.Name{CommonName: cn},
 		NotBefore: pkitest.At.Add(-time.Hour), NotAfter: pkitest.At.Add(24 * time.Hour), BasicConstraintsValid: true,
