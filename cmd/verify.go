@@ -22,8 +22,9 @@ import (
 // verifyExitCodes is the "Exit codes:" section of every verify command:
 // those of a checking command, and what 1 and 3 mean here.
 var verifyExitCodes = exitCodesHelp(checkCodes...) + `
-  (1: at or above --fail-on, default error; 2 also for an unreadable input
-  file or a wrong PFX password; 3 when the check could not run: an endpoint
+  (1: at or above --fail-on, default error, also a PFX that the password
+  does not open or that holds no key; 2 also for an unreadable input file
+  or a PFX without any password given; 3 when the check could not run: an endpoint
   that cannot be reached, a --crl URL that cannot be fetched, a rule that
   failed to run)`
 
@@ -48,6 +49,7 @@ and name the error it would log with a one-line fix.
 	c.Example = `  cmgpki verify cert cmg-lab/certs/cmg-server.pfx --roots cmg-lab/ca --password-file cmg-lab/pfx-password.txt
   cmgpki verify endpoint https://mp.contoso.com --roots root.cer
   cmgpki verify client-selection cmg-lab/certs --roots cmg-lab/ca --computer client01
+  # after "cmgpki crl --lab cmg-lab" (or while serve runs)
   cmgpki verify crl cmg-lab/crl/issuing-ca.crl --issuer cmg-lab/ca/issuing-ca.crt`
 	c.AddCommand(newVerifyCertCmd(f, nil), newVerifyEndpointCmd(f, nil), newVerifySelectionCmd(f, nil), newVerifyCRLCmd(f, nil))
 	return c
@@ -76,7 +78,7 @@ func (r *reportFlags) env(at time.Time) (lint.Env, error) {
 func (r *reportFlags) add(c *cobra.Command) {
 	addOutputFlag(c, &r.output)
 	addFailOnFlag(c, &r.failOn)
-	c.Flags().StringVar(&r.at, "at", "", "evaluation time, RFC 3339 (default now); validity, CRLs and OCSP responses are judged at this time")
+	c.Flags().StringVar(&r.at, "at", "", "evaluation time, RFC 3339 (default now); validity and --crl files are judged at this time, OCSP and CDP answers fetched online when fetched")
 	_ = c.RegisterFlagCompletionFunc("fail-on", choices(func() []string { return []string{"error", "warn", "notice"} }))
 }
 
@@ -278,8 +280,9 @@ func (r *revFlags) add(c *cobra.Command, aia bool) {
 	}
 }
 
-// options fills the revocation fields of co: CRLs, mode and fetcher.
-func (r *revFlags) options(ctx context.Context, c *cobra.Command, co *verify.ChainOptions) error {
+// options fills the revocation fields of co: CRLs, mode, fetcher and the
+// time fetched answers are judged at (now: co.At may be --at).
+func (r *revFlags) options(ctx context.Context, f *Factory, c *cobra.Command, co *verify.ChainOptions) error {
 	if c.Flags().Changed("crl-check") && c.Flags().Changed("no-crl-check") && r.crlCheck && r.noCRLMode {
 		return &UsageError{Err: errors.New("--crl-check and --no-crl-check are exclusive"), ShowUsage: true}
 	}
@@ -295,6 +298,16 @@ func (r *revFlags) options(ctx context.Context, c *cobra.Command, co *verify.Cha
 	}
 	if check || r.aiaFetch {
 		co.Fetcher = &verify.HTTPFetcher{}
+	}
+	if check {
+		// What a client does: an answer is judged fresh when it is fetched;
+		// the certificates (and the CRLs of --crl) are judged at --at.
+		now := f.Clock.Now().UTC()
+		co.FetchedAt = now
+		if d := co.At.Sub(now); d > time.Minute || d < -time.Minute {
+			f.notef("--at %s is not now: OCSP and CDP answers fetched online are judged at fetch time (%s), certificates and --crl files at --at",
+				co.At.Format(time.RFC3339), now.Format(time.RFC3339))
+		}
 	}
 	return nil
 }

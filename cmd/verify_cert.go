@@ -16,7 +16,7 @@ type verifyCertOptions struct {
 	files        []string
 	profile      string
 	ekus         []string
-	name         string
+	names        []string
 	key          string
 	passwordFile string
 	maxDepth     int
@@ -43,9 +43,28 @@ requirements of its role.
 The certificate judged is the one of the private key (a PFX) or the first
 certificate that is not a CA; the other certificates of the file are offered
 as intermediates. A PFX is opened with --password-file or $CMGPKI_PFX_PASSWORD
-(never a flag value). A PFX without its private key is refused (exit 2); a
-key that does not match (the PFX's or --key) is an error finding, AES-only
-protection a warning (Server 2016 and older cannot import it).
+(never a flag value; without either, exit 2). A PFX that the password does
+not open (e_pfx_wrong_password) or that holds no private key
+(e_pfx_no_private_key) is an error finding (exit 1), in a report with the
+input only: there is no certificate to judge. A key that does not match (the
+PFX's or --key) is an error finding, AES-only protection a warning (Server
+2016 and older cannot import it).
+
+--name is repeatable (or a comma list): the certificate must be valid for
+every name, as a client connecting to each (a DNS SAN; the CN only without
+DNS SANs, as Windows), and an MP certificate must carry each (its intranet
+and internet FQDN). A name it is not valid for is one chain_name_mismatch
+(CERT_E_CN_NO_MATCH).
+
+--cmg-trusted checks the chain of a PKI client certificate (pki-client, or
+--profile none with --eku clientAuth) against the root and intermediate
+certificates uploaded to the CMG (F16); only PKI clients authenticate to the
+CMG with a certificate. For another role a notice says so.
+
+--at moves the evaluation time: certificates and the CRLs given with --crl
+are judged at --at; OCSP and CDP answers fetched online are judged fresh at
+the moment they are fetched, as a client judges the answer it just got (a
+Note says so when --at is not now).
 
 --profile auto (the default) infers the role and says why; the rules, tried
 in order:
@@ -63,6 +82,8 @@ Arguments:
   cmgpki verify cert cmg-lab/certs/cmg-server.pfx --roots cmg-lab/ca --password-file cmg-lab/pfx-password.txt
   cmgpki verify cert server.cer --profile none --eku serverAuth --name www.contoso.com --roots root.cer
   cmgpki verify cert cmg-lab/certs/client01.crt --roots cmg-lab/ca --key cmg-lab/certs/client01.key --no-crl-check
+  cmgpki verify cert cmg-lab/certs/mp-https.crt --roots cmg-lab/ca --name mp.contoso.com --name mp01.corp.contoso.com
+  # after "cmgpki crl --lab cmg-lab" (or while serve runs)
   cmgpki verify cert cmg-lab/certs/*.crt --roots cmg-lab/ca --crl cmg-lab/crl/issuing-ca.crl --output json
   cmgpki verify cert cmg-lab/certs/cmg-server.crt --previous cmg-lab/certs/cmg-server.cer --roots cmg-lab/ca
   cmgpki verify cert cmg-lab/certs/client01.crt --roots cmg-lab/ca --cmg-trusted cmg-lab/ca --computer client01`,
@@ -84,12 +105,12 @@ Arguments:
 	fl := c.Flags()
 	fl.StringVar(&o.profile, "profile", "auto", "role to judge the certificate as: a profile name (cmgpki profiles list), auto or none")
 	fl.StringSliceVar(&o.ekus, "eku", nil, "required usage through the chain: serverAuth, clientAuth or a dotted OID (repeatable)")
-	fl.StringVar(&o.name, "name", "", "host name the certificate must be valid for (DNS SAN; the CN only without DNS SANs, as Windows)")
+	fl.StringSliceVar(&o.names, "name", nil, "host name the certificate must be valid for (DNS SAN; the CN only without DNS SANs, as Windows); repeatable, each is checked")
 	fl.StringVar(&o.key, "key", "", "private key file (PEM or DER PKCS#8/PKCS#1/EC) to check against the certificate")
 	fl.StringVar(&o.passwordFile, "password-file", "", "password of a PFX or an encrypted key (or $CMGPKI_PFX_PASSWORD)")
 	fl.IntVar(&o.maxDepth, "max-depth", verify.DefaultMaxDepth, "maximum number of certificates in a chain, leaf and root included")
 	fl.StringVar(&o.previous, "previous", "", "the CMG certificate this one renews: the renewal rules compare the two (CN identical, letter case included)")
-	fl.StringSliceVar(&o.cmgTrusted, "cmg-trusted", nil, "the trusted root and intermediate certificates uploaded to the CMG (files or a directory, repeatable): each checked client chain must be covered")
+	fl.StringSliceVar(&o.cmgTrusted, "cmg-trusted", nil, "the trusted root and intermediate certificates uploaded to the CMG (files or a directory, repeatable): a PKI client certificate's chain must be covered (other roles: a notice)")
 	fl.StringVar(&o.computer, "computer", "", "the client's computer name, which a PKI client certificate's Subject should contain (selection step 5)")
 	o.trust.add(c)
 	o.rev.add(c, true)
@@ -118,7 +139,7 @@ func runVerifyCert(c *cobra.Command, f *Factory, o *verifyCertOptions) error {
 	if o.maxDepth < 1 {
 		return usageErr(fmt.Errorf("--max-depth %d: at least 1", o.maxDepth))
 	}
-	co := verify.ChainOptions{At: at, Name: o.name, MaxDepth: o.maxDepth}
+	co := verify.ChainOptions{At: at, MaxDepth: o.maxDepth}
 	for _, e := range o.ekus {
 		u, err := verify.ParseUsage(e)
 		if err != nil {
@@ -131,14 +152,16 @@ func runVerifyCert(c *cobra.Command, f *Factory, o *verifyCertOptions) error {
 		return err
 	}
 	// Every input is read before anything is checked: an unreadable one
-	// is exit 2 with nothing printed.
+	// is exit 2 with nothing printed. A PFX that the password does not open
+	// or that holds no key is a finding, not an unreadable input.
 	inputs := make([]verify.CertInput, 0, len(o.files))
+	var unopened []*verify.InputSubject
 	for _, file := range o.files {
-		b, err := readInputBundle(f, file, pw, o.passwordFile)
+		in, s, err := readCertInput(f, file, pw, o.passwordFile)
 		if err != nil {
 			return err
 		}
-		inputs = append(inputs, verify.CertInput{Bundle: b})
+		inputs, unopened = append(inputs, in), append(unopened, s)
 	}
 	if o.key != "" {
 		if len(inputs) != 1 {
@@ -153,15 +176,18 @@ func runVerifyCert(c *cobra.Command, f *Factory, o *verifyCertOptions) error {
 	if co.Roots, co.Intermediates, err = o.trust.load(f); err != nil {
 		return err
 	}
-	if err := o.rev.options(c.Context(), c, &co); err != nil {
+	if err := o.rev.options(c.Context(), f, c, &co); err != nil {
 		return err
 	}
 	if co.Revocation == verify.RevocationOff {
 		f.notef("%s", verify.NoticeRevocationOff.Message)
 	}
 	certOpts := verify.CertOptions{ChainOptions: co, Profile: o.profile, Env: env, ComputerName: o.computer}
-	if o.name != "" {
-		certOpts.ExpectedNames = []string{o.name}
+	for _, n := range o.names {
+		if n = strings.TrimSpace(n); n == "" {
+			return usageErr(errors.New("--name: an empty host name"))
+		}
+		certOpts.ExpectedNames = append(certOpts.ExpectedNames, n)
 	}
 	if o.previous != "" {
 		prev, err := readCertSources("--previous", []string{o.previous})
@@ -182,12 +208,18 @@ func runVerifyCert(c *cobra.Command, f *Factory, o *verifyCertOptions) error {
 		}
 	}
 	var reports []*verify.Report
-	for _, in := range inputs {
-		rep, err := verify.CheckCertificate(c.Context(), in, certOpts)
-		if err != nil {
-			return fmt.Errorf("verify cert %s: %w", in.Bundle.Name, err)
+	for i, in := range inputs {
+		var rep *verify.Report
+		var err error
+		if s := unopened[i]; s != nil {
+			rep, err = verify.CheckUnopenedInput(*s, at, env)
+		} else {
+			rep, err = verify.CheckCertificate(c.Context(), in, certOpts)
 		}
-		rep.Input.File = displayPath(o.files, in.Bundle.Name)
+		if err != nil {
+			return fmt.Errorf("verify cert %s: %w", o.files[i], err)
+		}
+		rep.Input.File = o.files[i]
 		reports = append(reports, rep)
 	}
 	return emitReports(f, "cert", reports, o.report.output, failOn)
@@ -203,6 +235,36 @@ func checkProfileFlag(p string) error {
 		return usageErr(fmt.Errorf("--profile: %w (or auto, none)", err))
 	}
 	return nil
+}
+
+// readCertInput reads one FILE of verify cert (verify.ReadInput). A PFX
+// that the password does not open, or that holds no private key, is not
+// an error: it comes back as the subject of the input rules (the second
+// result), and the CertInput has no bundle. A PFX with no password given,
+// and any file that cannot be read or holds no certificate, is a usage
+// error (exit 2).
+func readCertInput(f *Factory, file string, pw []byte, pwFile string) (verify.CertInput, *verify.InputSubject, error) {
+	s, err := verify.ReadInput(file, pw)
+	switch {
+	case err != nil && errors.Is(err, certio.ErrWrongPassword) || s.Err != nil && pw == nil && errors.Is(s.Err, certio.ErrWrongPassword):
+		// No password given: the command lacks an input.
+		_, err := readInputBundle(f, file, pw, pwFile)
+		return verify.CertInput{}, nil, err
+	case err != nil:
+		return verify.CertInput{}, nil, usageErr(fmt.Errorf("FILE %s: %w", file, err))
+	case s.Err != nil:
+		s.Name = file
+		if errors.Is(s.Err, certio.ErrWrongPassword) {
+			s.Err = fmt.Errorf("the password from %s does not open it (%w)", f.secretSource("--password-file", pwFile, "CMGPKI_PFX_PASSWORD"), certio.ErrWrongPassword)
+		}
+		return verify.CertInput{}, &s, nil
+	case len(s.Bundle.Certs) == 0:
+		// Holds only CRLs: the error says what the file holds.
+		_, err := readInputBundle(f, file, pw, pwFile)
+		return verify.CertInput{}, nil, err
+	}
+	s.Bundle.Name = file
+	return verify.CertInput{Bundle: s.Bundle}, nil, nil
 }
 
 // readInputBundle reads one certificate file; a PFX needs the password
@@ -221,14 +283,4 @@ func readInputBundle(f *Factory, file string, pw []byte, pwFile string) (*certio
 	}
 	b.Name = file
 	return b, nil
-}
-
-// displayPath returns the file as the user gave it.
-func displayPath(files []string, name string) string {
-	for _, f := range files {
-		if f == name {
-			return f
-		}
-	}
-	return name
 }

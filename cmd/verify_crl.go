@@ -36,7 +36,8 @@ Arguments:
             15 s timeout and 10 MiB limit)
 
 ` + verifyJSONHelp + "\n\n" + verifyExitCodes,
-		Example: `  cmgpki verify crl cmg-lab/crl/issuing-ca.crl --issuer cmg-lab/ca/issuing-ca.crt
+		Example: `  # after "cmgpki crl --lab cmg-lab" (or while serve runs)
+  cmgpki verify crl cmg-lab/crl/issuing-ca.crl --issuer cmg-lab/ca/issuing-ca.crt
   cmgpki verify crl http://127.0.0.1:8080/crl/issuing-ca.crl --issuer cmg-lab/ca/issuing-ca.crt
   cmgpki verify crl cmg-lab/crl/root-ca.crl --issuer cmg-lab/ca/root-ca.crt --output json`,
 		Args: exactArgs(1, "FILE|URL"),

@@ -122,7 +122,7 @@ func runVerifyEndpoint(c *cobra.Command, f *Factory, o *verifyEndpointOptions) e
 	if eo.Roots, eo.Intermediates, err = o.trust.load(f); err != nil {
 		return err
 	}
-	if err := o.rev.options(c.Context(), c, &eo.ChainOptions); err != nil {
+	if err := o.rev.options(c.Context(), f, c, &eo.ChainOptions); err != nil {
 		return err
 	}
 	if eo.Revocation == verify.RevocationOff {

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -27,6 +28,11 @@ func TestVerifyCertDeploymentFlags(t *testing.T) {
 		{"computer name in the subject", []string{p("certs/client01.crt"), "--computer", "client01"}, ExitOK, "", "w_client_computer_name_missing"},
 		{"another computer", []string{p("certs/client01.crt"), "--computer", "client77", "--fail-on", "warn"}, ExitFindings, "w_client_computer_name_missing", ""},
 		{"MP with its intranet name", []string{p("certs/mp-https.crt"), "--name", "mp01.corp.contoso.com"}, ExitOK, "", "e_mp_fqdn_missing"},
+		{"MP with both names", []string{p("certs/mp-https.crt"), "--name", "mp.contoso.com", "--name", "mp01.corp.contoso.com"}, ExitOK, "", "chain_name_mismatch"},
+		{"MP names as a list", []string{p("certs/mp-https.crt"), "--name", "mp.contoso.com,mp01.corp.contoso.com"}, ExitOK, "", "e_mp_fqdn_missing"},
+		{"CMG trusted on the CMG server", []string{p("certs/cmg-server.crt"), "--cmg-trusted", p("ca/root-ca.crt")}, ExitOK, "cmg_trusted_not_applicable", "e_cmg_trusted_intermediate_missing"},
+		{"CMG trusted on the connection point", []string{p("certs/cmg-connection-point.crt"), "--profile", "cmg-connection-point", "--cmg-trusted", p("ca/root-ca.crt")}, ExitOK, "cmg_trusted_not_applicable", "e_cmg_trusted_intermediate_missing"},
+		{"CMG trusted, profile none clientAuth", []string{p("certs/client01.crt"), "--profile", "none", "--eku", "clientAuth", "--cmg-trusted", p("ca/root-ca.crt")}, ExitFindings, "e_cmg_trusted_intermediate_missing", "cmg_trusted_not_applicable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCmd(t, nil, append(append([]string{"verify", "cert"}, tc.args...), base...)...)
@@ -41,5 +47,48 @@ func TestVerifyCertDeploymentFlags(t *testing.T) {
 				t.Errorf("findings %v have %s", d.ids(0), tc.not)
 			}
 		})
+	}
+}
+
+// TestVerifyCertNames: --name is repeatable; the MP certificate is valid
+// for its two names, and a third name it lacks is reported once, as
+// chain_name_mismatch with CERT_E_CN_NO_MATCH (not also as
+// e_mp_fqdn_missing); two missing names are two findings.
+func TestVerifyCertNames(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	mustRun(t, nil, "lab", "create", "--out", dir, "--devices", "0", "--clients", "0")
+	mp := filepath.Join(dir, "certs", "mp-https.crt")
+	run := func(names ...string) (result, verifyDoc) {
+		args := []string{"verify", "cert", mp, "--roots", filepath.Join(dir, "ca"), "--no-crl-check", "--output", "json"}
+		for _, n := range names {
+			args = append(args, "--name", n)
+		}
+		r := runCmd(t, nil, args...)
+		return r, decodeVerify(t, r)
+	}
+	count := func(d verifyDoc, id string) (n int, msgs []string) {
+		for _, f := range d.Reports[0].Findings {
+			if f.ID == id {
+				n++
+				msgs = append(msgs, f.Message)
+				if f.Windows == nil || f.Windows.Name != "CERT_E_CN_NO_MATCH" || f.Windows.HRESULT != "0x800B010F" {
+					t.Errorf("%s without CERT_E_CN_NO_MATCH: %+v", id, f.Windows)
+				}
+			}
+		}
+		return n, msgs
+	}
+	if r, d := run("mp.contoso.com", "mp01.corp.contoso.com"); r.code != ExitOK || len(d.ids(0)) != 1 { // revocation_off
+		t.Errorf("both names: exit %d %v", r.code, d.ids(0))
+	}
+	r, d := run("mp.contoso.com", "mp01.corp.contoso.com", "sccm.contoso.com")
+	n, msgs := count(d, "chain_name_mismatch")
+	if r.code != ExitFindings || n != 1 || !strings.Contains(msgs[0], `"sccm.contoso.com"`) || d.has(0, "e_mp_fqdn_missing") {
+		t.Errorf("third name: exit %d %v %q", r.code, d.ids(0), msgs)
+	}
+	r, d = run("sccm.contoso.com", "mp.contoso.com", "mp02.corp.contoso.com")
+	n, msgs = count(d, "chain_name_mismatch")
+	if r.code != ExitFindings || n != 2 || !strings.Contains(msgs[0]+msgs[1], `"mp02.corp.contoso.com"`) || d.has(0, "e_mp_fqdn_missing") {
+		t.Errorf("two missing names: exit %d %v %q", r.code, d.ids(0), msgs)
 	}
 }

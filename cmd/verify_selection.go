@@ -61,6 +61,7 @@ Arguments:
 
 ` + verifyJSONHelp + "\n\n" + verifyExitCodes,
 		Example: `  cmgpki verify client-selection cmg-lab/certs --roots cmg-lab/ca --computer client01
+  # after "cmgpki crl --lab cmg-lab" (or while serve runs)
   cmgpki verify client-selection cmg-lab/certs --roots cmg-lab/ca --computer client01 --crl cmg-lab/crl/issuing-ca.crl --crl cmg-lab/crl/root-ca.crl
   cmgpki verify client-selection a.pfx b.pfx --password-file pw.txt --roots root.cer --criteria 'SubjectStr:client01'
   cmgpki verify client-selection cmg-lab/certs --roots cmg-lab/ca --issuers 'CN=contoso.com Lab Root CA' --computer client01 --output json`,

@@ -482,7 +482,8 @@ func TestVerifyInputs(t *testing.T) {
 }
 
 // TestVerifyBadInput: usage and input errors are exit 2, name the flag or
-// file, and print no result.
+// file, and print no result; a PFX with a wrong password is exit 1 with
+// the finding e_pfx_wrong_password (no password at all stays exit 2).
 func TestVerifyBadInput(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "lab")
 	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--devices", "0", "--clients", "1"); r.code != ExitOK {
@@ -513,8 +514,6 @@ func TestVerifyBadInput(t *testing.T) {
 		{"empty roots dir", nil, []string{"verify", "cert", crt, "--roots", empty}, []string{"--roots", "no certificate files"}},
 		{"bad --crl", nil, []string{"verify", "cert", crt, "--crl", crt}, []string{"--crl", "no CRL found"}},
 		{"PFX without password", nil, []string{"verify", "cert", pfx}, []string{pfx, "--password-file", "CMGPKI_PFX_PASSWORD"}},
-		{"PFX wrong password file", nil, []string{"verify", "cert", pfx, "--password-file", wrongPW}, []string{pfx, "--password-file " + wrongPW, "does not open it"}},
-		{"PFX wrong env password", map[string]string{"CMGPKI_PFX_PASSWORD": "nope"}, []string{"verify", "cert", pfx}, []string{"CMGPKI_PFX_PASSWORD", "does not open it"}},
 		{"--key with two files", nil, []string{"verify", "cert", crt, crt, "--key", filepath.Join(dir, "certs", "mp-https.key")}, []string{"--key", "exactly one FILE"}},
 		{"endpoint http URL", nil, []string{"verify", "endpoint", "http://mp.contoso.com"}, []string{"https://HOST[:PORT]"}},
 		{"endpoint bad --connect", nil, []string{"verify", "endpoint", "https://mp.contoso.com", "--connect", "10.0.0.1"}, []string{"--connect", "IP:PORT"}},
@@ -537,6 +536,29 @@ func TestVerifyBadInput(t *testing.T) {
 			}
 			if r.out != "" {
 				t.Errorf("stdout is not empty: %q", r.out)
+			}
+		})
+	}
+
+	// A PFX that the password does not open is a finding, not unreadable
+	// input: exit 1 and a report with the input finding only.
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"PFX wrong password file", nil, []string{"--password-file", wrongPW}, "--password-file " + wrongPW},
+		{"PFX wrong env password", map[string]string{"CMGPKI_PFX_PASSWORD": "nope"}, nil, "CMGPKI_PFX_PASSWORD"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCmd(t, tc.env, append([]string{"verify", "cert", pfx, "-o", "json"}, tc.args...)...)
+			d := decodeVerify(t, r)
+			if r.code != ExitFindings || strings.Join(d.ids(0), ",") != "e_pfx_wrong_password" || d.Reports[0].Chain != nil {
+				t.Fatalf("exit %d, findings %v, want 1 and e_pfx_wrong_password only\n%s", r.code, d.ids(0), r.errOut)
+			}
+			if msg := d.Reports[0].Findings[0].Message; !strings.Contains(msg, tc.want) || !strings.Contains(msg, "does not open it") {
+				t.Errorf("message %q lacks %q", msg, tc.want)
 			}
 		})
 	}
@@ -704,8 +726,8 @@ func TestVerifyCompletion(t *testing.T) {
 
 // TestVerifyOpenSSLPFX: PFX files made by openssl, as admins export them:
 // the OpenSSL 3 default (PBES2/AES) opens and warns for Server 2016 and
-// older; a certificate-only PFX is refused as input (exit 2), as certio
-// reads no keyless PFX: the message says what to export instead.
+// older; a certificate-only PFX is the finding e_pfx_no_private_key (exit
+// 1), in a report of the input only: certio reads no keyless PFX.
 func TestVerifyOpenSSLPFX(t *testing.T) {
 	pkitest.OpenSSL(t)
 	dir := filepath.Join(t.TempDir(), "lab")
@@ -729,7 +751,47 @@ func TestVerifyOpenSSLPFX(t *testing.T) {
 		t.Error("the intermediate in the PFX was not used")
 	}
 	r = runCmd(t, env, append([]string{"verify", "cert", noKey}, common...)...)
-	if r.code != ExitUsage || r.out != "" || !strings.Contains(r.errOut, "no-key.pfx") || !strings.Contains(r.errOut, "holds no private key") {
-		t.Errorf("certificate-only PFX: exit %d\n%s", r.code, r.errOut)
+	d = decodeVerify(t, r)
+	if r.code != ExitFindings || !d.has(0, "e_pfx_no_private_key") || d.has(0, "e_pfx_wrong_password") || !strings.Contains(r.out, "no-key.pfx") {
+		t.Errorf("certificate-only PFX: exit %d %v\n%s", r.code, d.ids(0), r.errOut)
+	}
+	// Several files: the keyless PFX is one report among the others.
+	r = runCmd(t, env, append([]string{"verify", "cert", withKey, noKey}, common...)...)
+	if d := decodeVerify(t, r); r.code != ExitFindings || len(d.Reports) != 2 || d.has(0, "e_pfx_no_private_key") || !d.has(1, "e_pfx_no_private_key") {
+		t.Errorf("two PFX: exit %d %v / %v", r.code, d.ids(0), d.ids(1))
+	}
+}
+
+// TestVerifyAtWithOnlineRevocation: with --at 40 days after now and serve
+// answering, the answers fetched now are judged at fetch time (good, not
+// offline, as a client judges the answer it just got) while the
+// certificates are judged at --at; a Note says so. --crl files stay judged
+// at --at.
+func TestVerifyAtWithOnlineRevocation(t *testing.T) {
+	l := newServedLab(t, "--devices", "0", "--clients", "1")
+	later := pkitest.At.Add(40 * 24 * time.Hour).Format(time.RFC3339)
+	r := runCmd(t, nil, "verify", "cert", l.path("certs", "client01.crt"), "--roots", l.path("ca"), "--at", later, "-o", "json")
+	d := decodeVerify(t, r)
+	if r.code != ExitOK || d.has(0, "chain_revocation_offline") {
+		t.Fatalf("exit %d %v\n%s", r.code, d.ids(0), r.errOut)
+	}
+	if rv := d.Reports[0].Chain.Elements[0].Revocation; rv == nil || rv.Status != "good" {
+		t.Errorf("leaf revocation %+v, want good", rv)
+	}
+	if !strings.Contains(r.errOut, "Note: --at "+later+" is not now: OCSP and CDP answers fetched online are judged at fetch time") {
+		t.Errorf("no Note on stderr:\n%s", r.errOut)
+	}
+	// At now: no Note.
+	r = runCmd(t, nil, "verify", "cert", l.path("certs", "client01.crt"), "--roots", l.path("ca"), "--at", at, "-o", "json")
+	if r.code != ExitOK || strings.Contains(r.errOut, "is not now") {
+		t.Errorf("at now: exit %d\n%s", r.code, r.errOut)
+	}
+	// CRL files given with --crl are judged at --at: expired there.
+	mustRun(t, nil, "crl", "--lab", l.dir)
+	l.stop()
+	r = runCmd(t, nil, "verify", "cert", l.path("certs", "client01.crt"), "--roots", l.path("ca"), "--crl", l.path("crl", "issuing-ca.crl"),
+		"--crl", l.path("crl", "root-ca.crl"), "--at", later, "-o", "json")
+	if d := decodeVerify(t, r); r.code != ExitFindings || !d.has(0, "chain_revocation_offline") {
+		t.Errorf("--crl at --at: exit %d %v", r.code, d.ids(0))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -100,6 +101,12 @@ type ChainOptions struct {
 	Intermediates []*x509.Certificate
 	// At is the evaluation time. Required: Chain never reads the clock.
 	At time.Time
+	// FetchedAt is when the OCSP and CDP answers Fetcher retrieves are
+	// fetched: their freshness (thisUpdate, nextUpdate) and a delegated
+	// OCSP responder's validity are judged at that moment, as a client
+	// judges the answer it just got, while certificates are judged at At.
+	// Zero means At. Supplied CRLs (CRLs) are judged at At.
+	FetchedAt time.Time
 	// Usages are the EKUs the leaf must be valid for. Each must be allowed by
 	// every element of the path, explicitly or by an absent EKU extension
 	// (CryptoAPI's AND usage matching). Empty means any usage.
@@ -109,6 +116,9 @@ type ChainOptions struct {
 	// Name is the expected DNS name or IP address of the leaf; empty skips
 	// the name check.
 	Name string
+	// Names are further expected names (an MP's intranet and internet
+	// FQDN), each checked as Name is; the leaf must be valid for all.
+	Names []string
 	// MaxDepth is the maximum number of elements of a path, leaf and anchor
 	// included, self-issued intermediates not counted. Zero means
 	// DefaultMaxDepth.
@@ -200,7 +210,11 @@ type ChainResult struct {
 	Trusted  bool        `json:"trusted"`
 	Elements []Element   `json:"elements"`
 	Status   TrustStatus `json:"trust_status"`
+	// Name is the check of the first expected name that does not match,
+	// else of the first name; Names holds the check of every name
+	// (ChainOptions.Name, then Names) when more than one was given.
 	Name     *NameCheck  `json:"name,omitempty"`
+	Names    []NameCheck `json:"names,omitempty"`
 	Warnings []Warning   `json:"warnings,omitempty"`
 	// Notices are informational: no effect on the verdict.
 	Notices []Warning `json:"notices,omitempty"`
@@ -276,13 +290,7 @@ func ChainContext(ctx context.Context, leaf *x509.Certificate, opts ChainOptions
 	if opts.Revocation == RevocationOff {
 		res.Notices = append(res.Notices, NoticeRevocationOff)
 	}
-	if opts.Name != "" {
-		nc := matchName(leaf, opts.Name)
-		res.Name = &nc
-		if nc.Matched && nc.MatchedBy == "cn_fallback" {
-			res.Warnings = append(res.Warnings, Warning{Code: "cn_fallback", Message: fmt.Sprintf("%q matches only the subject CN (no DNS name in the SAN): Windows accepts the CN; other clients do not", opts.Name)})
-		}
-	}
+	res.checkNames(leaf, opts.expectedNames())
 	res.Error = best.chainError(res)
 	if res.Error != nil && len(res.Rejected) > 0 {
 		res.Error.Rejected = res.Rejected
@@ -292,6 +300,62 @@ func ChainContext(ctx context.Context, leaf *x509.Certificate, opts ChainOptions
 		return res, res.Error
 	}
 	return res, nil
+}
+
+// fetchedAt is the time fetched revocation answers are judged at.
+func (o ChainOptions) fetchedAt() time.Time {
+	if o.FetchedAt.IsZero() {
+		return o.At
+	}
+	return o.FetchedAt
+}
+
+// expectedNames are Name and Names, without empty and repeated names.
+func (o ChainOptions) expectedNames() []string {
+	var out []string
+	for _, n := range append([]string{o.Name}, o.Names...) {
+		if n != "" && !slices.ContainsFunc(out, func(x string) bool { return strings.EqualFold(x, n) }) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// checkNames matches every expected name against the leaf: Name is the
+// first mismatch (the one ChainError reports), else the first name.
+func (res *ChainResult) checkNames(leaf *x509.Certificate, names []string) {
+	for _, n := range names {
+		nc := matchName(leaf, n)
+		res.Names = append(res.Names, nc)
+		if nc.Matched && nc.MatchedBy == "cn_fallback" {
+			res.Warnings = append(res.Warnings, Warning{Code: "cn_fallback", Message: fmt.Sprintf("%q matches only the subject CN (no DNS name in the SAN): Windows accepts the CN; other clients do not", n)})
+		}
+	}
+	for i := range res.Names {
+		if res.Name == nil || res.Name.Matched && !res.Names[i].Matched {
+			nc := res.Names[i]
+			res.Name = &nc
+		}
+	}
+	if len(res.Names) < 2 {
+		res.Names = nil // Name says it all
+	}
+}
+
+// NameMismatches returns the checks of the expected names that do not
+// match the leaf, in the order given.
+func (res *ChainResult) NameMismatches() []NameCheck {
+	checks := res.Names
+	if checks == nil && res.Name != nil {
+		checks = []NameCheck{*res.Name}
+	}
+	var out []NameCheck
+	for _, nc := range checks {
+		if !nc.Matched {
+			out = append(out, nc)
+		}
+	}
+	return out
 }
 
 // path is one evaluated candidate path.

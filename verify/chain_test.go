@@ -614,3 +614,29 @@ func goVerify(root, ica, leaf *node, name string) error {
 	_, err := leaf.cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, DNSName: name})
 	return err
 }
+
+// TestChainNames: every expected name (Name, then Names) is matched; Name
+// is the first that fails and the chain error reports it; NameMismatches
+// lists each failing name once.
+func TestChainNames(t *testing.T) {
+	p := newPKI(t)
+	p.leaf = issue(t, leafTmpl("mp.contoso.com", "mp.contoso.com", "mp01.corp.contoso.com"), p.ica, nil)
+	o := p.opts()
+	o.Name, o.Usages = "", nil
+	o.Names = []string{"mp.contoso.com", "MP01.corp.contoso.com", "mp.contoso.com"}
+	r, err := Chain(p.leaf.cert, o)
+	wantOK(t, r, err, "mp.contoso.com <- Contoso Issuing <- Contoso Root")
+	if len(r.Names) != 2 || r.Name == nil || r.Name.Name != "mp.contoso.com" || len(r.NameMismatches()) != 0 {
+		t.Fatalf("names %+v name %+v", r.Names, r.Name)
+	}
+	o.Names = append(o.Names, "sccm.contoso.com", "mp02.corp.contoso.com")
+	r, err = Chain(p.leaf.cert, o)
+	wantErr(t, r, err, ReasonNameMismatch, WinNameMismatch, `"sccm.contoso.com" matches no DNS SAN`)
+	var got []string
+	for _, nc := range r.NameMismatches() {
+		got = append(got, nc.Name)
+	}
+	if strings.Join(got, ",") != "sccm.contoso.com,mp02.corp.contoso.com" || r.Name.Name != "sccm.contoso.com" {
+		t.Fatalf("mismatches %v, name %+v", got, r.Name)
+	}
+}

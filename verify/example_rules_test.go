@@ -51,5 +51,5 @@ func ExampleCheckCMGTrusted() {
 		fmt.Println(f.ID+":", f.Message)
 	}
 	// Output:
-	// e_cmg_trusted_intermediate_missing: intermediate CA certificate(s) not among the CMG's trusted certificates: CN=Contoso Issuing (for CN=client01.contoso.com)
+	// e_cmg_trusted_intermediate_missing: intermediate CA certificate(s) not among the CMG's trusted certificates: CN=Contoso Issuing (for CN=client01.contoso.com); the CMG refuses these PKI clients (401 Unauthorized, cmg-failures.md F16; the handshake simulator answers 403 CMGService_ClientCertificateNotTrusted)
 }

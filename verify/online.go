@@ -255,7 +255,7 @@ func (b *builder) cdpCheck(cert, issuer *x509.Certificate, u string) (Retrieval,
 		att.Result, att.Detail = "invalid", fmt.Sprintf("CRL issuer %q is not the certificate's issuer %q", rl.Issuer.String(), issuer.Subject.String())
 		return att, nil
 	}
-	if err := usableCRL(rl, cert, issuer, b.opts.At); err != nil {
+	if err := usableCRL(rl, cert, issuer, b.opts.fetchedAt()); err != nil {
 		att.Result, att.Detail = "invalid", fmt.Sprintf("CRL %s: %v", crlLabel(rl), err)
 		return att, nil
 	}
@@ -289,7 +289,7 @@ func (b *builder) ocspCheck(cert, issuer *x509.Certificate, u string) (Retrieval
 		}
 		return att, nil
 	}
-	signer, err := checkOCSP(resp, cert, issuer, b.opts.At)
+	signer, err := checkOCSP(resp, cert, issuer, b.opts.fetchedAt())
 	if err != nil {
 		att.Result, att.Detail = "invalid", err.Error()
 		return att, nil

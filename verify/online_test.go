@@ -447,3 +447,49 @@ func TestHTTPFetcher(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestOnlineRevocationFetchedAt: answers fetched online are judged fresh at
+// the moment they were fetched (FetchedAt), as a client judges what it just
+// got, while the certificates are judged at At; CRLs supplied offline are
+// judged at At. Without FetchedAt, an answer fetched today is "offline" at a
+// later At.
+func TestOnlineRevocationFetchedAt(t *testing.T) {
+	srv := newRevServer(t)
+	later := at.Add(40 * 24 * time.Hour)
+	for _, tc := range []struct {
+		name     string
+		withOCSP bool
+		attempts string
+	}{
+		{"ocsp", true, "ocsp:good"},
+		{"crl", false, "crl:good"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newOnlinePKI(t, srv.URL, tc.withOCSP)
+			srv.set("/crl/ica.crl", crlDER(t, p.ica, at.Add(-time.Hour), at.Add(7*24*time.Hour)))
+			srv.mu.Lock()
+			srv.ocsp = ocspAnswer(t, p.ica, nil, ocsp.Good, at.Add(-time.Hour), at.Add(24*time.Hour))
+			srv.mu.Unlock()
+			o := onlineOpts(p)
+			o.At, o.FetchedAt = later, at
+			r, err := Chain(p.leaf.cert, o)
+			wantOK(t, r, err, "cmg.contoso.com <- Contoso Issuing <- Contoso Root")
+			if got := attemptsOf(r); got != tc.attempts {
+				t.Fatalf("attempts %s, want %s", got, tc.attempts)
+			}
+			// The same answers judged at At (no FetchedAt): expired.
+			o.FetchedAt = time.Time{}
+			r, err = Chain(p.leaf.cert, o)
+			wantErr(t, r, err, ReasonRevocationOffline, WinRevocationOffline, "nextUpdate")
+		})
+	}
+	t.Run("supplied_crl_judged_at_At", func(t *testing.T) {
+		p := newOnlinePKI(t, closedURL(t), false)
+		o := p.opts()
+		o.Revocation = RevocationEndCert
+		o.CRLs = []*x509.RevocationList{crlOf(t, p.ica, at.Add(-time.Hour), at.Add(7*24*time.Hour))}
+		o.At, o.FetchedAt = later, at
+		r, err := Chain(p.leaf.cert, o)
+		wantErr(t, r, err, ReasonRevocationOffline, WinRevocationOffline, "expired: nextUpdate")
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -224,7 +225,10 @@ type CertOptions struct {
 	// Env is the rule environment; its At defaults to ChainOptions.At.
 	Env lint.Env
 	// ExpectedNames are the FQDNs the certificate must carry (--name; an
-	// MP's intranet and internet FQDN), ComputerName the client's computer
+	// MP's intranet and internet FQDN): the chain checks each as a client
+	// connecting to that name does (ChainOptions.Names) and the profile's
+	// rules check them too; a name the chain finds missing is reported
+	// once, as chain_name_mismatch. ComputerName is the client's computer
 	// name (--computer); empty: not checked.
 	ExpectedNames []string
 	ComputerName  string
@@ -232,8 +236,10 @@ type CertOptions struct {
 	// renewal rules compare the two. Nil: no comparison.
 	Previous *x509.Certificate
 	// CMGTrusted are the trusted root and intermediate certificates uploaded
-	// to the CMG (--cmg-trusted): the certificate's chain must be covered by
-	// them. Nil: not checked.
+	// to the CMG (--cmg-trusted): the chain of a PKI client certificate must
+	// be covered by them (F16). Only PKI clients authenticate to the CMG
+	// with a certificate (cmg-reference.md §1); for another role a notice
+	// says the check does not apply. Nil: not checked.
 	CMGTrusted []*x509.Certificate
 }
 
@@ -285,6 +291,7 @@ func CheckCertificate(ctx context.Context, in CertInput, o CertOptions) (*Report
 	co := o.ChainOptions
 	co.Intermediates = append(append([]*x509.Certificate{}, cand.Intermediates...), o.Intermediates...)
 	co.Usages = mergeUsages(profileUsages(p), o.Usages)
+	co.Names = append(append([]string{}, co.Names...), o.ExpectedNames...)
 	for _, u := range co.Usages {
 		choice.Usages = append(choice.Usages, oidName(u))
 	}
@@ -302,16 +309,40 @@ func CheckCertificate(ctx context.Context, in CertInput, o CertOptions) (*Report
 	}
 	rep.Chain = chain
 	rep.add(OriginChain, withChainRules(chainFindings(chain), CheckChainRules(chain, env))...)
+	// Every expected name the leaf is not valid for is a chain_name_mismatch;
+	// the chain's error reports the first one, unless another error comes
+	// first.
+	mismatched := chain.NameMismatches()
+	for i, nc := range mismatched {
+		if i == 0 && chain.Error != nil && chain.Error.Reason == ReasonNameMismatch {
+			continue
+		}
+		win := WinNameMismatch
+		rep.add(OriginChain, Finding{ID: "chain_" + string(ReasonNameMismatch), Level: lint.Error, Windows: &win,
+			Message: chain.Elements[0].Subject + ": " + nc.Detail, Fix: ReasonNameMismatch.Fix(), Source: "windows-trust.md §2"})
+	}
 	rep.CMVersion = env.CMVersion
 	if p != nil {
-		rep.add(OriginProfile, lintFindings(profiles.Subject{Cert: leaf, Profile: p, Chain: chainCerts(chain),
-			ExpectedNames: o.ExpectedNames, ComputerName: o.ComputerName}, env)...)
+		names := namesNotIn(o.ExpectedNames, mismatched)
+		fs := lintFindings(profiles.Subject{Cert: leaf, Profile: p, Chain: chainCerts(chain),
+			ExpectedNames: names, ComputerName: o.ComputerName}, env)
+		if len(names) == 0 && len(o.ExpectedNames) > 0 {
+			// Every expected name is already a chain_name_mismatch.
+			fs = slices.DeleteFunc(fs, func(f Finding) bool { return f.ID == "e_mp_fqdn_missing" })
+		}
+		rep.add(OriginProfile, fs...)
 	}
 	if o.Previous != nil {
 		rep.add(OriginProfile, CompareRenewal(o.Previous, leaf, env)...)
 	}
 	if o.CMGTrusted != nil {
-		rep.add(OriginChain, CheckCMGTrusted(o.CMGTrusted, [][]*x509.Certificate{chainCerts(chain)}, env)...)
+		if why := cmgTrustedNotApplicable(p, co.Usages); why != "" {
+			rep.add(OriginChain, Finding{ID: "cmg_trusted_not_applicable", Level: lint.Notice,
+				Message: "--cmg-trusted checks client chains; " + why + " does not authenticate to the CMG with a client certificate",
+				Source:  "cmg-reference.md §1 (CMG trusted client roots: only for PKI client authentication); cmg-failures.md F16"})
+		} else {
+			rep.add(OriginChain, CheckCMGTrusted(o.CMGTrusted, [][]*x509.Certificate{chainCerts(chain)}, env)...)
+		}
 	}
 	return rep.finish(), nil
 }

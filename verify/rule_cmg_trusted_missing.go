@@ -14,7 +14,12 @@ import (
 // chains, uploaded as .cer files under Properties > Certificates ([AUTH],
 // [SETUP]). With only the root, PKI clients get 401 Unauthorized until the
 // intermediate is added (failure F16). Two rules: the roots and the
-// intermediates, because the two have different symptoms and fixes.
+// intermediates, because the two have different fixes.
+//
+// The failure is the CMG's, not the client's: the client's own chain is
+// fine, and the CMG refuses its requests (F16: 401 Unauthorized; the
+// handshake simulator answers 403 CMGService_ClientCertificateNotTrusted).
+// No Windows error is logged for it on the client, so the rules carry none.
 func init() {
 	cmgTrustedRules.Register(lint.Rule[CMGTrustedSubject]{
 		Meta: lint.Meta{
@@ -22,7 +27,6 @@ func init() {
 			Description: "the CMG's trusted certificates must include the root CA of every PKI client chain",
 			Citation:    lint.Cite(lint.SrcAuth, "Client authentication certificate: add the trusted root CA certificates of the client certificates to the CMG"),
 			Fix:         "add the root CA certificate (.cer) of the client certificates under the CMG's Properties > Certificates",
-			WinError:    lint.UntrustedRoot,
 		},
 		Applies: func(s CMGTrustedSubject) bool { return len(s.ClientChains) > 0 },
 		Check: func(s CMGTrustedSubject, _ lint.Env) lint.Outcome {
@@ -35,7 +39,6 @@ func init() {
 			Description: "the CMG's trusted certificates must include every intermediate CA of every PKI client chain",
 			Citation:    lint.Cite(lint.SrcAuth, "Client authentication certificate: add the root and every intermediate CA certificate of the client certificates to the CMG"),
 			Fix:         "add each intermediate CA certificate (.cer) of the client chains under the CMG's Properties > Certificates, next to the root",
-			WinError:    lint.Chaining,
 		},
 		Applies: func(s CMGTrustedSubject) bool { return len(s.ClientChains) > 0 },
 		Check: func(s CMGTrustedSubject, _ lint.Env) lint.Outcome {
@@ -64,7 +67,8 @@ func missing(s CMGTrustedSubject, pick func(i, n int, c *x509.Certificate) bool,
 	if len(out) == 0 {
 		return lint.PassOutcome
 	}
-	return lint.Failf("%s CA certificate(s) not among the CMG's trusted certificates: %s", what, strings.Join(out, "; "))
+	return lint.Failf("%s CA certificate(s) not among the CMG's trusted certificates: %s; the CMG refuses these PKI clients "+
+		"(401 Unauthorized, cmg-failures.md F16; the handshake simulator answers 403 CMGService_ClientCertificateNotTrusted)", what, strings.Join(out, "; "))
 }
 
 // trustedHas reports whether trusted holds c, or a certificate of the same
