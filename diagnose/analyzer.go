@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -346,7 +347,10 @@ func Diagnose(ctx context.Context, paths []string, opt Options) (*Result, error)
 		}
 		err = a.Read(rc, s.name)
 		rc.Close()
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrUnknownEncoding):
+			a.warn(err.Error() + "; skipped")
+		case err != nil:
 			a.warn(err.Error() + "; the lines before it were read")
 		}
 		read++

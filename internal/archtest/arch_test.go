@@ -73,8 +73,12 @@ var allowed = map[string][]string{
 	"ca":                   {"lab", "profiles", "lint", "internal/certio", "internal/clock", "internal/layout"},
 	"crl":                  {"profiles", "lint", "internal/certio", "internal/clock", "internal/layout", "internal/derutil"},
 	"verify":               {"profiles", "lint", "internal/certio", "internal/clock", "internal/derutil"},
-	"cmd":                  {"*"},
-	"cmd/cmgpki":           {"*"},
+	// The flow run shared by handshake and diagnose.
+	"flow": {"lint"},
+	// Log diagnosis reads logs only: no certificates, no network.
+	"diagnose":   {"flow", "lint"},
+	"cmd":        {"*"},
+	"cmd/cmgpki": {"*"},
 }
 
 // TestLayering compares each package's imports with the allow-list: ca, crl
