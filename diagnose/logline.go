@@ -415,6 +415,9 @@ var plainLayouts = []struct{ layout, probe string }{
 // 3339 carries its own offset) and removed from Text.
 func ParsePlain(s string, loc *time.Location) Line {
 	l := Line{Text: s, Format: FormatPlain}
+	if loc == nil {
+		loc = time.UTC
+	}
 	if len(s) < 8 || s[0] < '0' || s[0] > '9' {
 		return l
 	}
