@@ -75,7 +75,9 @@ Common tasks:
 	}
 	root.SetVersionTemplate("cmgpki {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
-	root.AddCommand(newLabCmd(f), newCACmd(f), newIssueCmd(f, nil), newProfilesCmd(f), newRulesCmd(f, nil), newVersionCmd(f), newVerifyCmd(f), newDiagnoseCmd(f, nil))
+	root.AddCommand(newLabCmd(f), newCACmd(f), newIssueCmd(f, nil), newProfilesCmd(f), newRulesCmd(f, nil), newVersionCmd(f), newVerifyCmd(f))
+	root.AddCommand(newHandshakeCmd(f))
+	root.AddCommand(newDiagnoseCmd(f, nil))
 	addRevocationCmds(root, f)
 	addWideFlags(root, f)
 	registerCompletions(root, f)

@@ -73,6 +73,7 @@ var allowed = map[string][]string{
 	"ca":                   {"lab", "profiles", "lint", "internal/certio", "internal/clock", "internal/layout"},
 	"crl":                  {"profiles", "lint", "internal/certio", "internal/clock", "internal/layout", "internal/derutil"},
 	"verify":               {"profiles", "lint", "internal/certio", "internal/clock", "internal/derutil"},
+	"handshake":            {"flow", "verify", "crl", "profiles", "lint", "lab", "internal/certio", "internal/clock", "internal/layout"},
 	// The flow run shared by handshake and diagnose.
 	"flow": {"lint"},
 	// Log diagnosis reads logs only: no certificates, no network.
