@@ -103,43 +103,45 @@ type marker struct {
 	step, comp string
 	p          Pattern
 	done       bool // completes the step
+	// afterStart: a completion that counts only at or after the step's
+	// start (a cached token is the renewal only after "close to expire").
+	afterStart bool
 }
 
 // markers are the documented lines of each step (cmg-flow.md).
 var markers = []marker{
-	{flow.StepCMGTLS, flow.CompClient, Pattern{Text: "Created connection on port 443"}, false},
-	{flow.StepCMGTLS, flow.CompClient, Pattern{Text: "Enabled SSL revocation check."}, false},
-	{flow.StepCMGTLS, flow.CompClient, Pattern{Text: "CcmTokenAuth="}, false},
-	{flow.StepAADInfo, flow.CompClient, Pattern{Text: "Getting AAD info from CMG"}, false},
-	{flow.StepAADInfo, flow.CompCMG, Pattern{Text: "AADAuthInfo?TenantID="}, false},
-	{flow.StepAuth, flow.CompEntra, Pattern{Text: "Getting AAD (device) token"}, false},
-	{flow.StepAuth, flow.CompEntra, Pattern{Text: "Getting AAD (user) token"}, false},
-	{flow.StepAuth, flow.CompEntra, Pattern{Text: "Retrieved AAD token"}, true},
-	{flow.StepAuth, flow.CompClient, Pattern{Text: "PKI client certificate"}, false},
-	{flow.StepCCMToken, flow.CompClient, Pattern{Text: "Getting CCM Token from"}, false},
-	{flow.StepCCMToken, flow.CompCMG, Pattern{File: "CMGService", Text: "/CCM_STS"}, false},
-	{flow.StepCCMToken, flow.CompCP, Pattern{Text: "Switched to internal URL."}, false},
-	{flow.StepCCMToken, flow.CompCP, Pattern{Text: "EndpointName: CCM_STS"}, false},
-	{flow.StepCCMToken, flow.CompMP, Pattern{File: "CCM_STS", Text: "ProcessRequest - Start"}, false},
-	{flow.StepCCMToken, flow.CompMP, Pattern{File: "CCM_STS", Text: "Validated AAD token."}, false},
-	{flow.StepCCMToken, flow.CompMP, Pattern{File: "CCM_STS", Text: "Issued token"}, false},
-	{flow.StepCCMToken, flow.CompClient, Pattern{File: "ccmsetup", Text: "Cached encrypted token for"}, true},
-	{flow.StepCCMToken, flow.CompClient, Pattern{File: "ClientIDManagerStartup", Text: "Cached encrypted token for"}, true},
-	{flow.StepLocation, flow.CompClient, Pattern{Text: "Sending location request"}, false},
-	{flow.StepLocation, flow.CompClient, Pattern{Text: "ContentLocationRequest"}, false},
-	{flow.StepLocation, flow.CompMP, Pattern{Text: "Received message '<SiteInfoReply"}, false},
-	{flow.StepLocation, flow.CompMP, Pattern{Text: "Found a valid online MP"}, true},
-	{flow.StepLocation, flow.CompClient, Pattern{Text: "Installing version "}, true},
-	{flow.StepRegister, flow.CompClient, Pattern{Text: "[RegTask] - Starting registration"}, false},
-	{flow.StepRegister, flow.CompClient, Pattern{Text: "Registering client using AAD auth."}, false},
-	{flow.StepRegister, flow.CompMP, Pattern{Text: "Registering device using AAD auth"}, false},
-	{flow.StepRegister, flow.CompMP, Pattern{Text: "Processing Registration request from Client"}, false},
-	{flow.StepRegister, flow.CompClient, Pattern{Text: "[RegTask] - Client is registered."}, true},
-	{flow.StepRenewal, flow.CompClient, Pattern{Text: "is already expired or close to expire"}, false},
-	{flow.StepRenewal, flow.CompClient, Pattern{File: "CcmMessaging", Text: "Cached encrypted token for"}, true},
-	{flow.StepRenewal, flow.CompClient, Pattern{File: "CcmMessaging", Text: "got reply message"}, true},
-	{flow.StepSecSettings, flow.CompClient, Pattern{File: "LocationServices", Text: "security settings"}, false},
-	{flow.StepSecSettings, flow.CompClient, Pattern{File: "LocationServices", Text: "Refreshed security settings"}, true},
+	{flow.StepCMGTLS, flow.CompClient, Pattern{Text: "Created connection on port 443"}, false, false},
+	{flow.StepCMGTLS, flow.CompClient, Pattern{Text: "Enabled SSL revocation check."}, false, false},
+	{flow.StepCMGTLS, flow.CompClient, Pattern{Text: "CcmTokenAuth="}, false, false},
+	{flow.StepAADInfo, flow.CompClient, Pattern{Text: "Getting AAD info from CMG"}, false, false},
+	{flow.StepAADInfo, flow.CompCMG, Pattern{Text: "AADAuthInfo?TenantID="}, false, false},
+	{flow.StepAuth, flow.CompEntra, Pattern{Text: "Getting AAD (device) token"}, false, false},
+	{flow.StepAuth, flow.CompEntra, Pattern{Text: "Getting AAD (user) token"}, false, false},
+	{flow.StepAuth, flow.CompEntra, Pattern{Text: "Retrieved AAD token"}, true, false},
+	{flow.StepAuth, flow.CompClient, Pattern{Text: "PKI client certificate"}, false, false},
+	{flow.StepCCMToken, flow.CompClient, Pattern{Text: "Getting CCM Token from"}, false, false},
+	{flow.StepCCMToken, flow.CompCMG, Pattern{File: "CMGService", Text: "/CCM_STS"}, false, false},
+	{flow.StepCCMToken, flow.CompCP, Pattern{Text: "Switched to internal URL."}, false, false},
+	{flow.StepCCMToken, flow.CompCP, Pattern{Text: "EndpointName: CCM_STS"}, false, false},
+	{flow.StepCCMToken, flow.CompMP, Pattern{File: "CCM_STS", Text: "ProcessRequest - Start"}, false, false},
+	{flow.StepCCMToken, flow.CompMP, Pattern{File: "CCM_STS", Text: "Validated AAD token."}, false, false},
+	{flow.StepCCMToken, flow.CompMP, Pattern{File: "CCM_STS", Text: "Issued token"}, false, false},
+	{flow.StepCCMToken, flow.CompClient, Pattern{File: "ccmsetup", Text: "Cached encrypted token for"}, true, false},
+	{flow.StepCCMToken, flow.CompClient, Pattern{File: "ClientIDManagerStartup", Text: "Cached encrypted token for"}, true, false},
+	{flow.StepLocation, flow.CompClient, Pattern{Text: "Sending location request"}, false, false},
+	{flow.StepLocation, flow.CompClient, Pattern{Text: "ContentLocationRequest"}, false, false},
+	{flow.StepLocation, flow.CompMP, Pattern{Text: "Received message '<SiteInfoReply"}, false, false},
+	{flow.StepLocation, flow.CompMP, Pattern{Text: "Found a valid online MP"}, true, false},
+	{flow.StepLocation, flow.CompClient, Pattern{Text: "Installing version "}, true, false},
+	{flow.StepRegister, flow.CompClient, Pattern{Text: "[RegTask] - Starting registration"}, false, false},
+	{flow.StepRegister, flow.CompClient, Pattern{Text: "Registering client using AAD auth."}, false, false},
+	{flow.StepRegister, flow.CompMP, Pattern{Text: "Registering device using AAD auth"}, false, false},
+	{flow.StepRegister, flow.CompMP, Pattern{Text: "Processing Registration request from Client"}, false, false},
+	{flow.StepRegister, flow.CompClient, Pattern{Text: "[RegTask] - Client is registered."}, true, false},
+	{flow.StepRenewal, flow.CompClient, Pattern{Text: "is already expired or close to expire"}, false, false},
+	{flow.StepRenewal, flow.CompClient, Pattern{Text: "Cached encrypted token for"}, true, true},
+	{flow.StepRenewal, flow.CompClient, Pattern{File: "CcmMessaging", Text: "got reply message"}, true, true},
+	{flow.StepSecSettings, flow.CompClient, Pattern{File: "LocationServices", Text: "security settings"}, true, false},
 }
 
 // name extractors: cheap substring first, then a regexp.
@@ -160,21 +162,24 @@ var nameRules = []struct {
 var reURL = regexp.MustCompile(`https://[^\s'",]+`)
 
 type sigState struct {
-	sig       Signature
-	hits      []Evidence
-	count     int
-	shown     int       // matched lines kept in hits
-	lastCtx   *Evidence // the last context line of the current file
-	ctxUntil  int       // context lines up to this line number follow a hit
-	ctxFile   string
-	also      []bool
-	absent    bool
-	recovered bool
+	sig         Signature
+	hits        []Evidence
+	count       int
+	shown       int       // matched lines kept in hits
+	lastCtx     *Evidence // the last context line of the current file
+	ctxUntil    int       // context lines up to this line number follow a hit
+	ctxFile     string
+	also        []bool
+	absent      bool
+	recovered   bool
+	recoveredAt time.Time // the latest recovery line
 }
 
 type stepState struct {
 	started, done bool
 	first         time.Time
+	startAt       time.Time // first start marker
+	pendingDone   []time.Time
 	comps         map[string]bool
 	evidence      []Evidence
 }
@@ -233,8 +238,11 @@ func (a *Analyzer) Read(r io.Reader, name string) error {
 	var checks []check
 	for _, st := range a.sigs {
 		st := st
-		if st.sig.Match.fileOK(base) {
-			checks = append(checks, check{st.sig.Match, func(l Line) {
+		for _, mp := range append([]Pattern{st.sig.Match}, st.sig.Alt...) {
+			if !mp.fileOK(base) {
+				continue
+			}
+			checks = append(checks, check{mp, func(l Line) {
 				st.count++
 				if len(st.hits) >= maxFindingsKept {
 					return
@@ -274,7 +282,12 @@ func (a *Analyzer) Read(r io.Reader, name string) error {
 		}
 		for _, p := range st.sig.Recovered {
 			if p.fileOK(base) {
-				checks = append(checks, check{p, func(Line) { st.recovered = true }})
+				checks = append(checks, check{p, func(l Line) {
+					st.recovered = true
+					if l.Time.After(st.recoveredAt) {
+						st.recoveredAt = l.Time
+					}
+				}})
 			}
 		}
 	}
@@ -283,8 +296,20 @@ func (a *Analyzer) Read(r io.Reader, name string) error {
 		if m.p.fileOK(base) {
 			ss := a.steps[m.step]
 			checks = append(checks, check{m.p, func(l Line) {
-				ss.started = true
-				ss.done = ss.done || m.done
+				switch {
+				case !m.done:
+					if !ss.started || l.Time.Before(ss.startAt) {
+						ss.startAt = l.Time
+					}
+					ss.started = true
+				case m.afterStart:
+					if len(ss.pendingDone) < 64 {
+						ss.pendingDone = append(ss.pendingDone, l.Time)
+					}
+					return
+				default:
+					ss.started, ss.done = true, true
+				}
 				ss.comps[m.comp] = true
 				if ss.first.IsZero() || (!l.Time.IsZero() && l.Time.Before(ss.first)) {
 					ss.first = l.Time

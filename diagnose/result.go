@@ -2,8 +2,10 @@ package diagnose
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cmgpki/cmgpki/flow"
 )
@@ -56,7 +58,13 @@ func (a *Analyzer) Result() *Result {
 		s := st.sig
 		f := Finding{ID: s.ID, Title: s.Title, Step: s.Step, Component: s.Component, Level: "fail",
 			Windows: s.Windows, HTTP: s.HTTP, Cause: s.Cause, Fix: s.Fix, NotCert: s.NotCert, Citation: s.Citation}
-		if st.recovered {
+		first := time.Time{}
+		for _, h := range st.hits {
+			if first.IsZero() || (!h.Time.IsZero() && h.Time.Before(first)) {
+				first = h.Time
+			}
+		}
+		if st.recovered && (first.IsZero() || st.recoveredAt.IsZero() || !st.recoveredAt.Before(first)) {
 			f.Level = "warn"
 		}
 		f.Evidence = st.hits
@@ -88,6 +96,14 @@ func (a *Analyzer) Result() *Result {
 			}
 		}
 		f.Proof = fill(s.Proof, vars)
+		if f.HTTP == "" {
+			for _, e := range f.Evidence {
+				if h := httpStatus(e.Text); h != "" {
+					f.HTTP = h
+					break
+				}
+			}
+		}
 		res.Findings = append(res.Findings, f)
 	}
 	// Secure-failure status lines decode to every flag: attach them to the
@@ -103,6 +119,29 @@ func (a *Analyzer) Result() *Result {
 		return stepIndex(fi.Step) < stepIndex(fj.Step)
 	})
 
+	// A step's request URI in the evidence decides the step where the
+	// signature says so.
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		if !sigByID(a.sigs, f.ID).StepFromURI {
+			continue
+		}
+		for _, e := range f.Evidence {
+			if id := stepForURI(e.Text); id != "" {
+				f.Step = id
+				break
+			}
+		}
+	}
+	// Completions that count only after the step started.
+	for _, id := range flow.StepOrder {
+		ss := a.steps[id]
+		for _, t := range ss.pendingDone {
+			if ss.started && (t.IsZero() || ss.startAt.IsZero() || !t.Before(ss.startAt)) {
+				ss.done = true
+			}
+		}
+	}
 	// The flow.
 	for _, id := range flow.StepOrder {
 		ss := a.steps[id]
@@ -243,4 +282,45 @@ func (a *Analyzer) missing(res *Result) []string {
 		}
 	}
 	return out
+}
+
+func sigByID(sigs []*sigState, id string) Signature {
+	for _, st := range sigs {
+		if st.sig.ID == id {
+			return st.sig
+		}
+	}
+	return Signature{}
+}
+
+// stepForURI maps a request URI in a log line to the flow step it serves.
+func stepForURI(text string) string {
+	u := strings.ToUpper(text)
+	switch {
+	case strings.Contains(u, "/CCM_STS"):
+		return flow.StepCCMToken
+	case strings.Contains(u, "AADAUTHINFO"):
+		return flow.StepAADInfo
+	case strings.Contains(u, "/SMS_MP/.SMS_AUT"), strings.Contains(u, "/CCM_SYSTEM/REQUEST"), strings.Contains(u, "CCM_SYSTEM_TOKENAUTH/REQUEST"):
+		return flow.StepLocation
+	}
+	return ""
+}
+
+var (
+	reStatusText = regexp.MustCompile(`StatusCode=\s?([45]\d\d) StatusText=\s?(\w+)`)
+	reStatus     = regexp.MustCompile(`(?:Status: |HTTP |HTTP/1\.1 |\()([45]\d\d)\b`)
+)
+
+// httpStatus finds a refusal in a log line: "HTTP 403 CMGConnector_Forbidden"
+// from StatusCode/StatusText, else "HTTP 404" from "Status: 404", "HTTP 404",
+// "HTTP/1.1 403" or "(403)".
+func httpStatus(text string) string {
+	if m := reStatusText.FindStringSubmatch(text); m != nil {
+		return "HTTP " + m[1] + " " + m[2]
+	}
+	if m := reStatus.FindStringSubmatch(text); m != nil {
+		return "HTTP " + m[1]
+	}
+	return ""
 }

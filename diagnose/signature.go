@@ -42,6 +42,9 @@ type Signature struct {
 	Component string
 	// Match is the line that fires the signature; it becomes evidence.
 	Match Pattern
+	// Alt are other wordings of the same line (the WinHTTP error number
+	// instead of the flag line, say); any of them fires it too.
+	Alt []Pattern
 	// Context lines of the same file are added to the evidence: the last
 	// one before a hit and the first within 5 lines after it (the
 	// secure-failure status value, the failing URL).
@@ -50,9 +53,14 @@ type Signature struct {
 	Also []Pattern
 	// Absent must not appear anywhere in the input.
 	Absent []Pattern
-	// Recovered, when seen, makes the finding a warning: the client got
-	// past it (a device token failed, a user token was then retrieved).
+	// Recovered, when seen at or after the first hit, makes the finding a
+	// warning: the client got past it (a device token failed, a user token
+	// was then retrieved).
 	Recovered []Pattern
+	// StepFromURI lets the request URI in the evidence decide the step
+	// (a connection point refusal on /CCM_STS fails the CCM token step,
+	// on /SMS_MP/.sms_aut the location step).
+	StepFromURI bool
 	// Supersedes lists signatures this one explains better; when both
 	// fire, those are dropped.
 	Supersedes []string

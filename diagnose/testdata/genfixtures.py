@@ -62,7 +62,7 @@ def secure(flags, value, url='https://%s/CCM_Proxy_ServerAuth/72057594037927939/
             ["[CCMHTTP] ERROR: URL=%s, Port=443, Options=63, Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE" % url])
 
 S = 'signatures'
-shutil.rmtree(S, ignore_errors=True)
+shutil.rmtree(S, ignore_errors=True)  # all of S is rewritten below
 write(S + '/F01', 'ccmsetup.log', cm('ccmsetup', CCMSETUP_START + [REVCHECK]))
 write(S + '/F01', 'LocationServices.log', cm('LocationServices', secure(['INVALID_CA'], 0x8), start=BASE + datetime.timedelta(seconds=8)), 'utf-16le')
 write(S + '/F02', 'ccmsetup.log', cm('ccmsetup', CCMSETUP_START + [REVCHECK] + secure(['CERT_REV_FAILED'], 0x1)), 'utf-8-sig')
@@ -214,3 +214,13 @@ write(F, 'CcmMessaging.log', cm('CcmMessaging', [
     "Target URL scheme is HTTPS: https://CMG.CLOUDAPP.NET/CCM_Proxy_ServerAuth/72186325152220500/ccm_system_tokenauth/request",
     "Appending CCM Token to the header.",
     "Message '{BD03DEED-D09A-4E63-ADAD-596376FFB0DA}' got reply message '{36EE3A78-8F6E-425F-BF5C-8460E8E56C33}' to endpoint 'dummy'"], bias=420, start=N))
+
+# F16/F37: the CMG refuses a PKI client certificate. No public log line is
+# known (cmg-failures.md Gaps); these are the handshake simulator's modelled
+# CMGService.log lines.
+write(S + '/F16', 'CMGService.log', site('CMGService', [
+    "Client certificate validation failed for 'CN=client01.contoso.com': verify: partial_chain: \"CN=client01.contoso.com\": no issuer found for CN=client01.contoso.com (issuer \"CN=contoso.com Lab Issuing CA\") in the intermediates or roots (CERT_E_CHAINING 0x800B010A)",
+    "RequestUri: /CCM_PROXY_MUTUALAUTH/72186325152220500/CCM_SYSTEM/REQUEST  RequestCount: 1  RequestSize: 902 Bytes  ResponseCount: 1  ResponseSize: 233 Bytes  Status: 403"]))
+write(S + '/F37', 'CMGService.log', site('CMGService', [
+    "Client certificate validation failed for 'CN=client01.contoso.com': verify: revoked: \"CN=client01.contoso.com\": revoked (reason 1) according to OCSP http://crl.contoso.com/ocsp (CRYPT_E_REVOKED 0x80092010)",
+    "RequestUri: /CCM_PROXY_MUTUALAUTH/72186325152220500/CCM_SYSTEM/REQUEST  RequestCount: 1  RequestSize: 902 Bytes  ResponseCount: 1  ResponseSize: 200 Bytes  Status: 403"]))
