@@ -320,13 +320,22 @@ func (a *Analyzer) Read(r io.Reader, name string) error {
 			}})
 		}
 	}
+	groups := groupChecks(checks)
+	grams := &gramSet{}
 	err := ReadLog(r, name, ReadOptions{Location: a.opt.Location, Warn: a.warn}, func(l Line) error {
 		in.Lines++
 		in.Format[l.Format]++
 		t := l.Text
-		for i := range checks {
-			if strings.Contains(t, checks[i].p.Text) && (checks[i].p.Re == nil || checks[i].p.Re.MatchString(t)) {
-				checks[i].fire(l)
+		grams.load(t)
+		for i := range groups {
+			g := &groups[i]
+			if g.n > 0 && !grams.has(g.ka) || g.n > 1 && !grams.has(g.kb) || !strings.Contains(t, g.text) {
+				continue
+			}
+			for _, c := range g.checks {
+				if c.p.Re == nil || c.p.Re.MatchString(t) {
+					c.fire(l)
+				}
 			}
 		}
 		for _, nr := range nameRules {
@@ -384,4 +393,30 @@ func Diagnose(ctx context.Context, paths []string, opt Options) (*Result, error)
 		return nil, fmt.Errorf("diagnose: no readable log under %s (looked for *.log, *.lo_, *.txt and .zip)", strings.Join(paths, ", "))
 	}
 	return a.Result(), nil
+}
+
+// checkGroup is the checks that share one substring: it is searched once
+// per line.
+type checkGroup struct {
+	text   string
+	ka, kb uint16 // key byte pairs (prefilter.go)
+	n      int    // how many of ka, kb are set
+	checks []check
+}
+
+func groupChecks(checks []check) []checkGroup {
+	idx := map[string]int{}
+	var out []checkGroup
+	for _, c := range checks {
+		i, ok := idx[c.p.Text]
+		if !ok {
+			i = len(out)
+			idx[c.p.Text] = i
+			g := checkGroup{text: c.p.Text}
+			g.ka, g.kb, g.n = keyGrams(c.p.Text)
+			out = append(out, g)
+		}
+		out[i].checks = append(out[i].checks, c)
+	}
+	return out
 }

@@ -350,6 +350,9 @@ func cmTime(date, tm string) (time.Time, bool) {
 		}
 		bias, tm = b, tm[:i]
 	}
+	if t, ok := fastCMTime(date, tm); ok {
+		return t.Add(time.Duration(bias) * time.Minute), true
+	}
 	var t time.Time
 	var err error
 	for _, layout := range []string{"01-02-2006 15:04:05.000", "1-2-2006 15:04:05.000", "01-02-2006 15:04:05", "1-2-2006 15:04:05.999999999"} {
@@ -421,6 +424,13 @@ func ParsePlain(s string, loc *time.Location) Line {
 	if len(s) < 8 || s[0] < '0' || s[0] > '9' {
 		return l
 	}
+	// the common "yyyy-MM-dd HH:mm:ss" without the layout machinery
+	if len(s) >= 19 && s[4] == '-' && s[7] == '-' && s[10] == ' ' && s[13] == ':' && s[16] == ':' && (len(s) == 19 || s[19] == ' ') {
+		if t, ok := fastCMTime(s[5:7]+"-"+s[8:10]+"-"+s[0:4], s[11:19]+".000"); ok {
+			l.Time, l.Text = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc).UTC(), strings.TrimSpace(s[19:])
+			return l
+		}
+	}
 	if sp := strings.IndexByte(s, ' '); sp > 0 {
 		// RFC 3339 first: one token.
 		if t, err := time.Parse(time.RFC3339Nano, s[:sp]); err == nil {
@@ -442,4 +452,36 @@ func ParsePlain(s string, loc *time.Location) Line {
 		}
 	}
 	return l
+}
+
+// fastCMTime reads the common "MM-dd-yyyy" and "HH:mm:ss.fff" exactly.
+func fastCMTime(date, tm string) (time.Time, bool) {
+	if len(date) != 10 || date[2] != '-' || date[5] != '-' || len(tm) != 12 || tm[2] != ':' || tm[5] != ':' || tm[8] != '.' {
+		return time.Time{}, false
+	}
+	num := func(s string) (int, bool) {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return 0, false
+			}
+			n = n*10 + int(s[i]-'0')
+		}
+		return n, true
+	}
+	mo, ok1 := num(date[0:2])
+	d, ok2 := num(date[3:5])
+	y, ok3 := num(date[6:10])
+	h, ok4 := num(tm[0:2])
+	mi, ok5 := num(tm[3:5])
+	sec, ok6 := num(tm[6:8])
+	ms, ok7 := num(tm[9:12])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ms*1e6, time.UTC)
+	if t.Day() != d { // 02-31 and the like
+		return time.Time{}, false
+	}
+	return t, true
 }
