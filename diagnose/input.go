@@ -116,28 +116,67 @@ func fileSources(p string, warn func(string)) []logSource {
 	return []logSource{{name: p, open: func() (io.ReadCloser, error) { return os.Open(p) }}}
 }
 
-// zipSources lists the log entries of a zip, rolled-over entries first.
-// Each entry is opened from a fresh handle of the zip when it is read.
-func zipSources(p string) ([]logSource, error) {
-	zr, err := zip.OpenReader(p)
-	if err != nil {
-		return nil, fmt.Errorf("diagnose: zip %s: %w", p, err)
-	}
-	defer zr.Close()
-	var names []string
-	for i, f := range zr.File {
-		if i >= MaxZipEntries {
-			return nil, fmt.Errorf("diagnose: zip %s: more than %d entries", p, MaxZipEntries)
+// zipOpener opens the bytes of a zip: a file, or memory in tests.
+type zipOpener func() (io.ReaderAt, int64, io.Closer, error)
+
+func fileZip(p string) zipOpener {
+	return func() (io.ReaderAt, int64, io.Closer, error) {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, 0, nil, err
 		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, 0, nil, err
+		}
+		return f, st.Size(), f, nil
+	}
+}
+
+func openZip(name string, open zipOpener) (*zip.Reader, io.Closer, error) {
+	ra, size, c, err := open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("diagnose: zip %s: %w", name, err)
+	}
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		c.Close()
+		return nil, nil, fmt.Errorf("diagnose: zip %s: %w", name, err)
+	}
+	return zr, c, nil
+}
+
+// zipSources lists the log entries of a zip, rolled-over entries first.
+// Each entry is opened from a fresh handle of the zip when it is read, so
+// no handle stays open between entries.
+func zipSources(p string) ([]logSource, error) { return zipSourcesFrom(p, fileZip(p)) }
+
+func zipSourcesFrom(p string, open zipOpener) ([]logSource, error) {
+	zr, c, err := openZip(p, open)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if len(zr.File) > MaxZipEntries {
+		return nil, fmt.Errorf("diagnose: zip %s: %d entries, more than %d", p, len(zr.File), MaxZipEntries)
+	}
+	var names []string
+	var total uint64
+	for _, f := range zr.File {
 		if !f.FileInfo().IsDir() && isLogName(f.Name) {
 			names = append(names, f.Name)
+			total += f.UncompressedSize64
 		}
+	}
+	if total > MaxZipTotalBytes {
+		return nil, fmt.Errorf("diagnose: zip %s: %w: %d bytes uncompressed in all, limit %d", p, ErrZipBomb, total, int64(MaxZipTotalBytes))
 	}
 	logOrder(names)
 	var out []logSource
 	for _, n := range names {
 		n := n
-		out = append(out, logSource{name: p + "!" + n, open: func() (io.ReadCloser, error) { return openZipEntry(p, n) }})
+		out = append(out, logSource{name: p + "!" + n, open: func() (io.ReadCloser, error) { return openZipEntry(p, n, open) }})
 	}
 	return out, nil
 }
@@ -145,34 +184,33 @@ func zipSources(p string) ([]logSource, error) {
 // zipEntryReader reads one zip entry with the bomb guard: the declared
 // sizes are checked up front and the bytes actually read are counted.
 type zipEntryReader struct {
-	zr    *zip.ReadCloser
-	rc    io.ReadCloser
-	left  int64
-	name  string
-	total int64
+	zc   io.Closer
+	rc   io.ReadCloser
+	left int64
+	name string
 }
 
-func openZipEntry(p, name string) (io.ReadCloser, error) {
-	zr, err := zip.OpenReader(p)
+func openZipEntry(p, name string, open zipOpener) (io.ReadCloser, error) {
+	zr, c, err := openZip(p, open)
 	if err != nil {
-		return nil, fmt.Errorf("diagnose: zip %s: %w", p, err)
+		return nil, err
 	}
 	for _, f := range zr.File {
 		if f.Name != name {
 			continue
 		}
 		if err := checkZipEntry(f); err != nil {
-			zr.Close()
+			c.Close()
 			return nil, fmt.Errorf("diagnose: zip %s: entry %s: %w", p, name, err)
 		}
 		rc, err := f.Open()
 		if err != nil {
-			zr.Close()
+			c.Close()
 			return nil, fmt.Errorf("diagnose: zip %s: entry %s: %w", p, name, err)
 		}
-		return &zipEntryReader{zr: zr, rc: rc, left: MaxZipEntryBytes, name: p + "!" + name}, nil
+		return &zipEntryReader{zc: c, rc: rc, left: MaxZipEntryBytes, name: p + "!" + name}, nil
 	}
-	zr.Close()
+	c.Close()
 	return nil, fmt.Errorf("diagnose: zip %s: entry %s: %w", p, name, fs.ErrNotExist)
 }
 
@@ -200,7 +238,7 @@ func (z *zipEntryReader) Read(p []byte) (int, error) {
 
 func (z *zipEntryReader) Close() error {
 	err := z.rc.Close()
-	if cerr := z.zr.Close(); err == nil {
+	if cerr := z.zc.Close(); err == nil {
 		err = cerr
 	}
 	return err
