@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cmgpki/cmgpki/ca"
 	"github.com/cmgpki/cmgpki/crl"
@@ -18,30 +22,97 @@ import (
 	"github.com/cmgpki/cmgpki/profiles"
 )
 
+// labStore is what the commands need from a store: the contract plus the
+// batch import of the manifest.
+type labStore interface {
+	crl.Store
+	RecordBatch(ctx context.Context, rs []crl.Record) error
+}
+
+// storeLoc is where a lab's revocation store lives: a SQLite file (the
+// default, DIR/revocation.db) or a PostgreSQL database shared by several
+// serve instances.
+type storeLoc struct {
+	path string // SQLite file, or ""
+	url  string // postgres:// URL, or ""
+}
+
+func (l storeLoc) String() string {
+	if l.url != "" {
+		return crl.RedactURL(l.url)
+	}
+	return "sqlite:" + l.path
+}
+
+// resolveStore picks the store from --store, else $CMGPKI_STORE, else the
+// lab's SQLite file. A password inside a --store URL is refused (it would
+// land in shell history and the process list); the password comes from
+// PGPASSWORD or ~/.pgpass, or inside $CMGPKI_STORE.
+func resolveStore(f *Factory, flag, dir string) (storeLoc, error) {
+	v, from := flag, "--store"
+	if v == "" && f != nil && f.Getenv != nil {
+		v, from = f.Getenv("CMGPKI_STORE"), "$CMGPKI_STORE"
+	}
+	switch {
+	case v == "":
+		return storeLoc{path: filepath.Join(dir, crl.StoreFile)}, nil
+	case strings.HasPrefix(v, "sqlite:"):
+		p := strings.TrimPrefix(v, "sqlite:")
+		if p == "" {
+			return storeLoc{}, usageErr(fmt.Errorf("%s %q: want sqlite:PATH", from, v))
+		}
+		return storeLoc{path: p}, nil
+	case crl.IsPostgresURL(v):
+		u, err := url.Parse(v)
+		if err != nil {
+			return storeLoc{}, usageErr(fmt.Errorf("%s: %w", from, err))
+		}
+		if _, has := u.User.Password(); has && from == "--store" {
+			return storeLoc{}, usageErr(fmt.Errorf("--store %s: the URL holds a password, which would land in shell history; give it as PGPASSWORD or in ~/.pgpass", u.Redacted()))
+		}
+		return storeLoc{url: v}, nil
+	}
+	return storeLoc{}, usageErr(fmt.Errorf("%s %q: want sqlite:PATH, postgres://... or postgresql://...", from, v))
+}
+
+// open opens the store, creating it (or its schema) on first use.
+func (l storeLoc) open(ctx context.Context) (labStore, error) {
+	if l.url == "" {
+		return crl.OpenSQLite(ctx, l.path)
+	}
+	st, err := crl.OpenPostgres(ctx, l.url)
+	if err != nil && crl.IsUnavailable(err) {
+		return nil, fmt.Errorf("the revocation store is unreachable; nothing was changed: %w", err)
+	}
+	return st, err
+}
+
+// exists reports whether the store may already hold records (a PostgreSQL
+// store is assumed to: the database decides).
+func (l storeLoc) exists() bool {
+	if l.url != "" {
+		return true
+	}
+	_, err := os.Stat(l.path)
+	return err == nil
+}
+
 // openLabStore opens the lab's revocation store (creating it on first use)
 // and imports every certificate of the manifest it does not know yet, so a
 // lab made before the store existed, or copied as a fixture, is served too.
-func openLabStore(ctx context.Context, dir string) (*crl.SQLiteStore, *lab.Manifest, error) {
+func openLabStore(ctx context.Context, dir string, loc storeLoc) (labStore, *lab.Manifest, error) {
 	m, err := lab.ReadManifest(dir)
 	if err != nil {
 		return nil, nil, usageErr(fmt.Errorf("--lab: %w", err))
 	}
-	st, err := crl.OpenSQLite(ctx, filepath.Join(dir, crl.StoreFile))
+	st, err := loc.open(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	var recs []crl.Record
-	for _, e := range append(append([]lab.Entry{}, m.CAs...), m.Certificates...) {
-		serial, err := crl.ParseSerial(e.Serial)
-		if err != nil {
-			st.Close()
-			return nil, nil, fmt.Errorf("%s: entry %s: %w", filepath.Join(dir, lab.ManifestFile), e.Name, err)
-		}
-		na, _ := time.Parse(time.RFC3339, e.NotAfter)
-		if e.IssuerName == e.Name {
-			continue // a root is not revoked through a CRL of its own
-		}
-		recs = append(recs, crl.Record{Issuer: e.IssuerName, Serial: serial, Subject: e.Subject, Role: e.Role, NotAfter: na})
+	recs, err := manifestRecords(dir, m)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
 	}
 	for _, r := range m.Replaced {
 		serial, err := crl.ParseSerial(r.Serial)
@@ -59,13 +130,30 @@ func openLabStore(ctx context.Context, dir string) (*crl.SQLiteStore, *lab.Manif
 	return st, m, nil
 }
 
+// manifestRecords lists the store records of a lab's non-root certificates.
+func manifestRecords(dir string, m *lab.Manifest) ([]crl.Record, error) {
+	var recs []crl.Record
+	for _, e := range append(append([]lab.Entry{}, m.CAs...), m.Certificates...) {
+		serial, err := crl.ParseSerial(e.Serial)
+		if err != nil {
+			return nil, fmt.Errorf("%s: entry %s: %w", filepath.Join(dir, lab.ManifestFile), e.Name, err)
+		}
+		na, _ := time.Parse(time.RFC3339, e.NotAfter)
+		if e.IssuerName == e.Name {
+			continue // a root is not revoked through a CRL of its own
+		}
+		recs = append(recs, crl.Record{Issuer: e.IssuerName, Serial: serial, Subject: e.Subject, Role: e.Role, NotAfter: na})
+	}
+	return recs, nil
+}
+
 // labKnowsSerial reports whether serial (under issuer, or any issuer when
 // issuer is "") may be in the lab's store: it is a non-root certificate of
 // the manifest, or the store already exists (then the store decides: it
 // may know certificates recorded by issue). It creates nothing, so a
 // revoke of an unknown serial leaves the lab as it was.
-func labKnowsSerial(dir, issuer string, serial *big.Int) (bool, error) {
-	if _, err := os.Stat(filepath.Join(dir, crl.StoreFile)); err == nil {
+func labKnowsSerial(dir string, loc storeLoc, issuer string, serial *big.Int) (bool, error) {
+	if loc.exists() {
 		return true, nil
 	}
 	m, err := lab.ReadManifest(dir)
@@ -92,10 +180,10 @@ func labKnowsSerial(dir, issuer string, serial *big.Int) (bool, error) {
 }
 
 // storeRecorder records issued certificates in an existing lab store.
-type storeRecorder struct{ dir string }
+type storeRecorder struct{ loc storeLoc }
 
 func (r storeRecorder) Record(ctx context.Context, c *x509.Certificate, issuer string, role profiles.Role) error {
-	st, err := crl.OpenSQLite(ctx, filepath.Join(r.dir, crl.StoreFile))
+	st, err := r.loc.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -106,11 +194,24 @@ func (r storeRecorder) Record(ctx context.Context, c *x509.Certificate, issuer s
 // recorderFor returns a recorder when the lab already has a revocation
 // store, so a running `serve` learns of new certificates at once. A lab
 // without a store needs none: the store imports the manifest when created.
-func recorderFor(_ *Factory, dir string) ca.Recorder {
-	if _, err := os.Stat(filepath.Join(dir, crl.StoreFile)); errors.Is(err, fs.ErrNotExist) {
+// $CMGPKI_STORE selects the store as --store does for the other commands;
+// an invalid value records nothing here (revoke, crl and serve report it).
+func recorderFor(f *Factory, dir string) ca.Recorder {
+	loc, err := resolveStore(f, "", dir)
+	if err != nil {
 		return nil
 	}
-	return storeRecorder{dir: dir}
+	if loc.url == "" {
+		if _, err := os.Stat(loc.path); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+	}
+	return storeRecorder{loc: loc}
+}
+
+// addStoreFlag adds --store to a command that opens the revocation store.
+func addStoreFlag(c *cobra.Command, p *string) {
+	c.Flags().StringVar(p, "store", "", "revocation store: sqlite:PATH (default DIR/revocation.db) or postgres://USER@HOST/DB, password from PGPASSWORD or ~/.pgpass (or $CMGPKI_STORE)")
 }
 
 // labIssuers loads every CA of the lab as a crl.Issuer, with its delegated

@@ -23,12 +23,12 @@ import (
 )
 
 func addRevocationCmds(root *cobra.Command, f *Factory) {
-	root.AddCommand(newRevokeCmd(f, false), newRevokeCmd(f, true), newCRLCmd(f), newServeCmd(f))
+	root.AddCommand(newRevokeCmd(f, false), newRevokeCmd(f, true), newCRLCmd(f), newServeCmd(f), newStoreCmd(f))
 }
 
 type revokeOptions struct {
-	lab, serial, cert, reason, issuer, output string
-	hold                                      bool
+	lab, serial, cert, reason, issuer, output, store string
+	hold                                             bool
 }
 
 // revokeView is the JSON result of revoke and unrevoke (schema cmgpki/revoke/v1).
@@ -88,6 +88,7 @@ superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aAComprom
 		fl.StringVar(&o.reason, "reason", "unspecified", "RFC 5280 reason name")
 		fl.BoolVar(&o.hold, "hold", false, "put on hold (certificateHold, the same as --reason certificateHold), which unrevoke can release; not with another --reason")
 	}
+	addStoreFlag(c, &o.store)
 	addOutputFlag(c, &o.output)
 	return c
 }
@@ -136,12 +137,16 @@ func runRevoke(ctx context.Context, f *Factory, o *revokeOptions, unrevoke bool)
 		}
 	}
 	notInLab := usageErr(fmt.Errorf("serial %s is not a certificate of lab %s (see manifest.json)", crl.SerialHex(serial), o.lab))
-	if known, err := labKnowsSerial(o.lab, o.issuer, serial); err != nil {
+	loc, err := resolveStore(f, o.store, o.lab)
+	if err != nil {
+		return err
+	}
+	if known, err := labKnowsSerial(o.lab, loc, o.issuer, serial); err != nil {
 		return err
 	} else if !known {
 		return notInLab // checked before the store is opened, so nothing is created
 	}
-	st, _, err := openLabStore(ctx, o.lab)
+	st, _, err := openLabStore(ctx, o.lab, loc)
 	if err != nil {
 		return err
 	}
@@ -164,6 +169,9 @@ func runRevoke(ctx context.Context, f *Factory, o *revokeOptions, unrevoke bool)
 		return notInLab
 	}
 	if err != nil {
+		if crl.IsUnavailable(err) {
+			return fmt.Errorf("the revocation store became unreachable; the change may not have been made (run the command again: it is idempotent): %w", err)
+		}
 		return err
 	}
 	v := revokeView{Schema: "cmgpki/revoke/v1", Issuer: rec.Issuer, Serial: crl.SerialHex(rec.Serial), Subject: rec.Subject,
@@ -191,8 +199,8 @@ func runRevoke(ctx context.Context, f *Factory, o *revokeOptions, unrevoke bool)
 }
 
 type crlOptions struct {
-	lab, keyPasswordFile, output string
-	validity                     time.Duration
+	lab, keyPasswordFile, output, store string
+	validity                            time.Duration
 }
 
 func newCRLCmd(f *Factory) *cobra.Command {
@@ -229,7 +237,11 @@ the lab's store, from which a running "cmgpki serve" serves it within its poll.
 			if err != nil {
 				return err
 			}
-			st, _, err := openLabStore(c.Context(), o.lab)
+			loc, err := resolveStore(f, o.store, o.lab)
+			if err != nil {
+				return err
+			}
+			st, _, err := openLabStore(c.Context(), o.lab, loc)
 			if err != nil {
 				return err
 			}
@@ -245,6 +257,7 @@ the lab's store, from which a running "cmgpki serve" serves it within its poll.
 	c.Flags().StringVar(&o.lab, "lab", "", "lab directory (required)")
 	c.Flags().DurationVar(&o.validity, "validity", crl.DefaultCRLValidity, "nextUpdate - thisUpdate")
 	c.Flags().StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys (or $CMGPKI_KEY_PASSWORD)")
+	addStoreFlag(c, &o.store)
 	addOutputFlag(c, &o.output)
 	return c
 }
@@ -261,9 +274,9 @@ func renderCRLs(f *Factory, cs []*crl.CRL, output string) error {
 }
 
 type serveOptions struct {
-	lab, listen, keyPasswordFile string
-	crlValidity, ocspValidity    time.Duration
-	poll                         time.Duration
+	lab, listen, keyPasswordFile, store string
+	crlValidity, ocspValidity           time.Duration
+	poll                                time.Duration
 }
 
 func newServeCmd(f *Factory) *cobra.Command {
@@ -288,6 +301,15 @@ Each request is logged on stderr. SIGINT or SIGTERM shuts down gracefully.
 The certificates carry the lab's base URL; --listen must be where that URL
 reaches (by default both are 127.0.0.1:8080).
 
+Several instances (behind a load balancer at the base URL) share one
+PostgreSQL store: --store postgres://USER@HOST/DB (or $CMGPKI_STORE; the
+password from PGPASSWORD or ~/.pgpass). A change made anywhere is announced
+by the database (LISTEN/NOTIFY) and served by every instance within a second
+(--poll while the notification connection is down); one instance at a time
+signs CRLs (an advisory lock) and the others serve the CRL it stored. If the
+database goes away, instances keep serving their cached CRLs and OCSP
+responses, /healthz says "degraded", and they reconnect by themselves.
+
 ` + exitCodesHelp(runCodes...),
 		Example: "  cmgpki serve --lab cmg-lab\n  cmgpki serve --lab cmg-lab --listen 0.0.0.0:80 --poll 1s\n  cmgpki serve --lab cmg-lab --crl-validity 24h --ocsp-validity 1h",
 		Args:    noArgs,
@@ -300,6 +322,7 @@ reaches (by default both are 127.0.0.1:8080).
 	fl.DurationVar(&o.ocspValidity, "ocsp-validity", crl.DefaultOCSPValidity, "OCSP response nextUpdate - thisUpdate")
 	fl.DurationVar(&o.poll, "poll", 2*time.Second, "how often to look for revocations made by other processes")
 	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys (or $CMGPKI_KEY_PASSWORD)")
+	addStoreFlag(c, &o.store)
 	return c
 }
 
@@ -311,6 +334,10 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	}
 	if o.poll < 100*time.Millisecond || o.crlValidity < time.Hour || o.ocspValidity < time.Minute {
 		return usageErr(fmt.Errorf("--poll must be >= 100ms, --crl-validity >= 1h, --ocsp-validity >= 1m"))
+	}
+	loc, err := resolveStore(f, o.store, o.lab)
+	if err != nil {
+		return err
 	}
 	kp, err := f.secret("--key-password-file", o.keyPasswordFile, "CMGPKI_KEY_PASSWORD")
 	if err != nil {
@@ -355,7 +382,7 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 			ln.Close()
 		}
 	}()
-	st, _, err := openLabStore(ctx, o.lab)
+	st, _, err := openLabStore(ctx, o.lab, loc)
 	if err != nil {
 		return err
 	}
@@ -370,6 +397,7 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	// until it is done a response is signed on first request.
 	u := &crl.Updater{Store: st, Clock: f.Clock, Issuers: issuers, Validity: o.crlValidity,
 		PublishDir: filepath.Join(o.lab, "crl"), Handler: h, Log: f.IO.ErrOut}
+	wake := sharedStore(ctx, f, st, u, o.poll)
 	if _, err := u.RunOnce(ctx); err != nil {
 		return err
 	}
@@ -397,7 +425,7 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 			fmt.Fprintf(f.IO.ErrOut, "Note: pre-signed %d OCSP responses in %s\n", n, time.Since(start).Round(time.Millisecond))
 		}
 		u.Responder = resp // from now on every update refreshes OCSP too
-		u.Run(ctx, o.poll)
+		u.RunWoken(ctx, o.poll, wake)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -416,6 +444,37 @@ func runServe(ctx context.Context, f *Factory, o *serveOptions, ready chan<- str
 	h.Close() // flush the access log
 	fmt.Fprintln(f.IO.ErrOut, "Note: server stopped")
 	return err
+}
+
+// sharedStore prepares serve for a store shared with other instances
+// (PostgreSQL): CRLs are signed only while this instance holds the signing
+// lock (or has no CRL at all yet), and the returned channel wakes the
+// updater on every change announced by the database, so a revocation made
+// anywhere is served here within a second; --poll stays the fallback while
+// the notification connection is down. For a SQLite store it returns nil.
+func sharedStore(ctx context.Context, f *Factory, st crl.Store, u *crl.Updater, poll time.Duration) <-chan struct{} {
+	pg, ok := st.(*crl.PostgresStore)
+	if !ok {
+		return nil
+	}
+	u.MaySign = func(ctx context.Context) bool {
+		ok, err := pg.TrySigning(ctx)
+		return ok && err == nil
+	}
+	wake := make(chan struct{}, 1)
+	var was *bool
+	go pg.Watch(ctx, wake, poll, func(up bool, err error) {
+		if was != nil && *was == up {
+			return
+		}
+		was = &up
+		if up {
+			fmt.Fprintf(f.IO.ErrOut, "Note: listening for changes in the store\n")
+		} else {
+			fmt.Fprintf(f.IO.ErrOut, "Warning: lost the store's change notifications (polling every %s until they are back): %v\n", poll, err)
+		}
+	})
+	return wake
 }
 
 // checkListenAddr checks the syntax of a listen address, HOST:PORT, where

@@ -307,16 +307,22 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 		Entries    int       `json:"entries"`
 	}
 	out := struct {
-		Status     string              `json:"status"`
+		Status     string              `json:"status"` // ok | degraded (store unreachable)
+		StoreError string              `json:"store_error,omitempty"`
 		Generation int64               `json:"store_generation"`
 		Requests   int64               `json:"requests"` // served since start, this one excluded
 		CRLs       map[string]crlState `json:"crls"`
 	}{Status: "ok", Requests: h.requests.Load(), CRLs: map[string]crlState{}}
 	code := http.StatusOK
 	if h.store != nil {
-		g, err := h.store.Generation(r.Context())
+		// Without its store the server still answers from its cached CRLs
+		// and OCSP responses until they expire: degraded, not down (a load
+		// balancer must not take every instance out when the database goes).
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		g, err := h.store.Generation(ctx)
+		cancel()
 		if err != nil {
-			out.Status, code = "store unavailable: "+err.Error(), http.StatusServiceUnavailable
+			out.Status, out.StoreError = "degraded", err.Error()
 		}
 		out.Generation = g
 	}
@@ -413,6 +419,11 @@ type Updater struct {
 	// SignAll makes RunOnce sign a new CRL for every issuer even when the
 	// current one is fresh (the crl command). False signs only what is due.
 	SignAll bool
+	// MaySign, when set, is asked before signing a due CRL: instances on a
+	// shared store sign only while they hold its signing lock and otherwise
+	// adopt the holder's CRL. An issuer without any CRL yet is signed anyway
+	// (SaveCRL keeps the higher number if two instances race).
+	MaySign func(context.Context) bool
 
 	mu      sync.Mutex
 	current map[string]*CRL
@@ -450,7 +461,7 @@ func (u *Updater) RunOnce(ctx context.Context) ([]*CRL, error) {
 		if c != nil {
 			cur = c
 		}
-		if u.due(ctx, iss, cur, now, gen) {
+		if u.due(ctx, iss, cur, now, gen) && (cur == nil || u.MaySign == nil || u.MaySign(ctx)) {
 			if c, err = Generate(ctx, u.Store, iss, now, u.Validity); err != nil {
 				return made, err
 			}

@@ -22,7 +22,11 @@ func stores(t *testing.T) map[string]Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sq.Close() })
-	return map[string]Store{"sqlite": sq, "memory": NewMemStore()}
+	m := map[string]Store{"sqlite": sq, "memory": NewMemStore()}
+	if pg := postgresForTest(t); pg != nil {
+		m["postgres"] = pg
+	}
+	return m
 }
 
 // TestStoreContract runs the same behaviour against every Store.

@@ -65,6 +65,7 @@ var allowed = map[string][]string{
 	"internal/derutil":  {},
 	"internal/pkitest":  {"internal/clock"},
 	"internal/archtest": {},
+	"internal/pgtest":   {},
 	"internal/labtest":  {"ca", "internal/clock", "internal/pkitest"},
 	// The corpus generator: the profiles' templates, nothing else.
 	"internal/gentestdata": {"profiles", "lint"},
