@@ -35,7 +35,7 @@ var hresults = map[uint32]codeInfo{
 	0x87D0027E: {"0x87D0027E (ConfigMgr)", "token or content request refused through the CMG (cmg-failures.md F18, F27, F31; /regtoken with /mp)"},
 	0x87D00215: {"0x87D00215 (ConfigMgr)", "item not found"},
 	0x80070002: {"ERROR_FILE_NOT_FOUND", "the system cannot find the file specified (no token and no PKI certificate)"},
-	0xD0090016: {"NTE_BAD_KEYSET (0xd0090016)", "WAM/TPM: keyset does not exist; no device token"},
+	0xD0090016: {"0xD0090016 (WAM)", "the WAM device-token request failed (\"AAD WAM extension error\"): no device token (cmg-failures.md F23)"},
 	0x800703F0: {"ERROR_NO_TOKEN", "an attempt was made to reference a token that does not exist; no device token"},
 	0x80131040: {"FUSION_E_REF_DEF_MISMATCH", "the located assembly's manifest does not match the reference"},
 }
