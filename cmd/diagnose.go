@@ -64,10 +64,13 @@ Exit codes:
   1  a failure was identified (its cause is printed)
   2  usage or input error: bad flag, a PATH that does not exist, no readable log
   3  operational error (writing the report)`,
-		Example: `  cmgpki diagnose C:\Windows\CCM\Logs C:\Windows\ccmsetup\Logs
-  cmgpki diagnose client-logs.zip site-logs/ --output json
-  cmgpki diagnose ccmsetup.log LocationServices.log --report cmg-failure.html
-  cmgpki diagnose SMSAdminUI.log --tz Europe/Paris`,
+		Example: `  # on the logs of a client and a site server (a directory, files or a .zip):
+  #   cmgpki diagnose C:\Windows\CCM\Logs C:\Windows\ccmsetup\Logs site-logs.zip
+  # here on the logs the simulator writes for each scenario:
+  cmgpki handshake --lab cmg-lab --scenario all --logs cmg-logs
+  cmgpki diagnose cmg-logs/happy-device-token
+  cmgpki diagnose cmg-logs/user-token-fallback --output json
+  cmgpki diagnose cmg-logs/pki-client-preferred --report cmg-flow.html --tz Europe/Paris`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return &UsageError{Err: fmt.Errorf("%s: want at least one PATH (a log file, directory or .zip)", c.CommandPath()), ShowUsage: true}
