@@ -60,7 +60,7 @@ Arguments:
 ` + diagnoseJSONHelp + `
 
 Exit codes:
-  0  no failure identified (warnings may be printed)
+  0  success: no failure identified (warnings may be printed)
   1  a failure was identified (its cause is printed)
   2  usage or input error: bad flag, a PATH that does not exist, no readable log
   3  operational error (writing the report)`,

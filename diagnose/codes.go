@@ -85,7 +85,7 @@ func DecodeFlags(v uint64) Code {
 
 var (
 	reFlags   = regexp.MustCompile(`lpvStatusInformation is (0x[0-9A-Fa-f]+)`)
-	reWinHTTP = regexp.MustCompile(`Code=(\d{5})\b`)
+	reWinHTTP = regexp.MustCompile(`(?:Code=|WinHttpError )(\d{5})\b`)
 	reHex     = regexp.MustCompile(`\b(?:0x)?([89CDcd][0-9A-Fa-f]{7})\b`)
 )
 
