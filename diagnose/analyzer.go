@@ -195,6 +195,7 @@ type Analyzer struct {
 	warnings []string
 	files    map[string]bool // lower-case base names read
 	nwarn    int
+	sts      *hopTrace
 }
 
 // NewAnalyzer returns an analyzer with the built-in signatures (or
@@ -204,7 +205,7 @@ func NewAnalyzer(opt Options) *Analyzer {
 	if sigs == nil {
 		sigs = Signatures()
 	}
-	a := &Analyzer{opt: opt, steps: map[string]*stepState{}, names: map[string]string{}, files: map[string]bool{}}
+	a := &Analyzer{opt: opt, steps: map[string]*stepState{}, names: map[string]string{}, files: map[string]bool{}, sts: newHopTrace()}
 	for _, s := range sigs {
 		a.sigs = append(a.sigs, &sigState{sig: s, also: make([]bool, len(s.Also))})
 	}
@@ -327,6 +328,9 @@ func (a *Analyzer) Read(r io.Reader, name string) error {
 		in.Format[l.Format]++
 		t := l.Text
 		grams.load(t)
+		if grams.has('_'<<8|'S') && strings.Contains(t, "CCM_STS") {
+			a.sts.see(l)
+		}
 		for i := range groups {
 			g := &groups[i]
 			if g.n > 0 && !grams.has(g.ka) || g.n > 1 && !grams.has(g.kb) || !strings.Contains(t, g.text) {

@@ -165,6 +165,13 @@ func TestDocumentedFlowPasses(t *testing.T) {
 	if !strings.Contains(ccm.Detail, "seen at client, cmg, connection-point, management-point") {
 		t.Errorf("ccm-token detail %q: want the one step seen at four components", ccm.Detail)
 	}
+	for _, want := range []string{"the CCM_STS request was seen at client (https://cmg.cloudapp.net/CCM_PROXY_MutualAuth/72186325152220500/CCM_STS)",
+		"CMG (/CCM_PROXY_SERVERAUTH/72057594037937981/CCM_STS)", "connection point (MessageID b90c8940-b368-4f4a-b22f-a8eaae90acb2 to https://MP.MYCORP.COM/CCM_STS)",
+		"MP (https://MP.MYCORP.COM/CCM_STS)"} {
+		if !strings.Contains(ccm.Detail, want) {
+			t.Errorf("ccm-token detail lacks %q:\n%s", want, ccm.Detail)
+		}
+	}
 	if res.Names["cmg"] != "CMG.CLOUDAPP.NET" || res.Names["mp"] != "MP.MYCORP.COM" {
 		t.Errorf("names %v", res.Names)
 	}

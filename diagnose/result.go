@@ -178,6 +178,11 @@ func (a *Analyzer) Result() *Result {
 			st.Status = flow.Skip
 			st.Detail = stepTitles[id] + ": never started (no line of this step in the logs)"
 		}
+		if id == flow.StepCCMToken {
+			if h := a.sts.summary(); h != "" {
+				st.Detail += "; " + h
+			}
+		}
 		res.Steps = append(res.Steps, st)
 	}
 	// A later step that completed proves an earlier one that logs no
