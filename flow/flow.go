@@ -53,7 +53,7 @@ const (
 type Step struct {
 	ID        string    `json:"step"`
 	Component string    `json:"component"`
-	Time      time.Time `json:"time"`
+	Time      time.Time `json:"time,omitzero"`
 	Status    Status    `json:"result"`
 	Detail    string    `json:"detail"`
 	// Evidence is the log lines of the stage, in the wording of the
