@@ -378,7 +378,7 @@ func TestHelpExamplesRun(t *testing.T) {
 		})
 	}
 	for _, p := range []string{"issue", "lab create", "ca init", "profiles list", "profiles show", "crl", "revoke", "unrevoke",
-		"rules list", "verify cert", "verify crl", "verify client-selection"} {
+		"rules list", "verify cert", "verify crl", "verify client-selection", "demo"} {
 		if !ran[p] {
 			t.Errorf("no example of %s ran", p)
 		}

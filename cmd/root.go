@@ -60,6 +60,8 @@ from role profiles, publishes its revocation data, and judges any certificate,
 chain, CRL or endpoint as a ConfigMgr client on Windows would.
 
 Common tasks:
+  cmgpki demo                              start here: a lab, its revocation served, every
+                                           certificate preflighted and the handshake scenarios run
   cmgpki lab create --out cmg-lab          make a complete default lab (contoso.com)
   cmgpki serve --lab cmg-lab               serve CRLs, CA certificates and OCSP on 127.0.0.1:8080
   cmgpki verify cert cmg.pfx --roots root.cer --password-file pw.txt
@@ -76,7 +78,7 @@ Common tasks:
 	root.SetVersionTemplate("cmgpki {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
 	root.AddCommand(newLabCmd(f), newCACmd(f), newIssueCmd(f, nil), newProfilesCmd(f), newRulesCmd(f, nil), newVersionCmd(f), newVerifyCmd(f))
-	root.AddCommand(newHandshakeCmd(f))
+	root.AddCommand(newHandshakeCmd(f), newDemoCmd(f, nil))
 	root.AddCommand(newDiagnoseCmd(f, nil))
 	addRevocationCmds(root, f)
 	addWideFlags(root, f)

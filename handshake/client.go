@@ -186,7 +186,7 @@ func (c *client) run(ctx context.Context) {
 
 // selectPKI runs verify's client certificate selection on the client's
 // PKI certificate, as the client does before choosing Entra.
-func (c *client) selectPKI() (*tls.Certificate, string) {
+func (c *client) selectPKI(ctx context.Context) (*tls.Certificate, string) {
 	w := c.e.w
 	if w.pkiClient == nil {
 		return nil, "no PKI client authentication certificate in the computer's Personal store"
@@ -198,6 +198,12 @@ func (c *client) selectPKI() (*tls.Certificate, string) {
 		}
 	}
 	o := verify.SelectionOptions{At: c.e.clk.Now(), Roots: w.clientRoots, ComputerName: strings.Split(w.pkiClient.Leaf.Subject.CommonName, ".")[0]}
+	if c.crlCheck {
+		// The client checks its own certificate's revocation as part of
+		// "valid now" (selection step 3), with the CRLs its CDPs give.
+		o.Revocation = verify.RevocationChainExcludeRoot
+		o.CRLs = c.fetchCRLs(ctx, append([]*x509.Certificate{w.pkiClient.Leaf}, cand.Intermediates...))
+	}
 	res := verify.SelectClientCertificate([]verify.Candidate{cand}, o)
 	if res.Selected() == nil {
 		why := res.Error
@@ -211,11 +217,36 @@ func (c *client) selectPKI() (*tls.Certificate, string) {
 	return w.pkiClient, ""
 }
 
+// fetchCRLs downloads the CRLs of the certificates' CDPs over the
+// client's network; an unreachable CDP gives no CRL (the chain then reports
+// the revocation offline).
+func (c *client) fetchCRLs(ctx context.Context, certs []*x509.Certificate) []*x509.RevocationList {
+	var out []*x509.RevocationList
+	seen := map[string]bool{}
+	for _, x := range certs {
+		for _, u := range x.CRLDistributionPoints {
+			if seen[u] || !strings.HasPrefix(u, "http://") {
+				continue
+			}
+			seen[u] = true
+			der, err := c.e.fetcher.Fetch(ctx, u, verify.DefaultMaxCRLBytes)
+			if err != nil {
+				c.log(logCCMSetup, "Failed to download the CRL %s: %v", u, err)
+				continue
+			}
+			if rl, err := x509.ParseRevocationList(der); err == nil {
+				out = append(out, rl)
+			}
+		}
+	}
+	return out
+}
+
 // connect is step 1: TLS to the CMG, then AADAuthInfo (Entra clients) or
 // the MutualAuth service metadata (PKI clients).
 func (c *client) connect(ctx context.Context) bool {
 	w := c.e.w
-	c.pki, _ = c.selectPKI()
+	c.pki, _ = c.selectPKI(ctx)
 	mark := c.e.logs.mark()
 	path := "/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=" + w.tenantID
 	if c.pki != nil {
@@ -289,7 +320,7 @@ func (c *client) authChoice(ctx context.Context) bool {
 		s.Proof = c.proofCert("pki-client")
 		return true
 	}
-	_, why := c.selectPKI()
+	_, why := c.selectPKI(ctx)
 	c.log(logCCMSetup, "%s", why)
 	w := c.e.w
 	if w.wpj == nil {
@@ -414,10 +445,18 @@ func (c *client) check(id string, mark int, r result, okDetail string) bool {
 	case strings.Contains(body, errClientCertRequired):
 		s.Component = CompMP
 		s.Detail = "the MP refused the connection point's client certificate: " + r.reason()
-		if _, why, ok := strings.Cut(strings.TrimSpace(body), "\n"); ok {
+		_, why, ok := strings.Cut(strings.TrimSpace(body), "\n")
+		if ok {
 			s.Detail += " (" + why + ")"
 		}
-		s.Fix = "put the connection point certificate's root CA in the MP's Trusted Root store (and its issuing CA in Intermediate CAs)"
+		switch {
+		case strings.Contains(why, "revoked"):
+			s.Fix = "the connection point certificate is revoked: issue a new client authentication certificate for the connection point server and select it in the connection point's properties"
+		case strings.Contains(why, "offline") || strings.Contains(why, "REVOCATION"):
+			s.Fix = "the MP cannot check the connection point certificate's revocation (IIS always checks it): make its CDP reachable from the MP"
+		default:
+			s.Fix = "put the connection point certificate's root CA in the MP's Trusted Root store (and its issuing CA in Intermediate CAs)"
+		}
 		s.Proof = c.proofCert("cmg-connection-point")
 	case strings.Contains(body, "CMGConnector_"):
 		s.Component = CompCP

@@ -357,8 +357,16 @@ func (e *env) mpHandler() http.Handler {
 			httpError(w, http.StatusForbidden, errClientCertRequired, "no client certificate")
 			return
 		}
-		if _, err := verify.Chain(r.TLS.PeerCertificates[0], verify.ChainOptions{Roots: e.w.mpRoots, Intermediates: r.TLS.PeerCertificates[1:],
-			At: e.clk.Now(), Usages: []verify.OID{verify.EKUClientAuth}}); err != nil {
+		// IIS always checks the revocation of client certificates (not a
+		// ConfigMgr setting); the MP reaches the CDP from the intranet.
+		// Only the lab's revocation URLs are served here: your own
+		// connection point certificate's revocation is not simulated (Run
+		// notes it).
+		o := verify.ChainOptions{Roots: e.w.mpRoots, Intermediates: r.TLS.PeerCertificates[1:], At: e.clk.Now(), Usages: []verify.OID{verify.EKUClientAuth}}
+		if e.m.inLab(r.TLS.PeerCertificates[0]) {
+			o.Revocation, o.Fetcher = verify.RevocationChainExcludeRoot, e.siteFetcher
+		}
+		if _, err := verify.ChainContext(r.Context(), r.TLS.PeerCertificates[0], o); err != nil {
 			httpError(w, http.StatusForbidden, errClientCertRequired, err.Error())
 			return
 		}

@@ -2,9 +2,16 @@ package handshake
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -284,6 +291,19 @@ func TestHandshakeOwnCertificates(t *testing.T) {
 	if f.FailingStep != StepCMGTLS || f.Code != lint.RevocationOffline {
 		t.Errorf("with CRL checking: %s at %s %v, want cmg-tls offline", f.Result, f.FailingStep, f.Code)
 	}
+	// Your connection point certificate: its revocation URLs are not
+	// served, so the MP's revocation check of it is left out, and a note
+	// says so.
+	cp := other.CP
+	m3, _, err := testMat.WithOwn(Own{CP: &cp, Roots: []*x509.Certificate{other.EnterpriseRoot}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ = Run(context.Background(), m3, Happy, Options{At: simStart})
+	if f.Result != Pass || !strings.Contains(strings.Join(f.Notes, "\n"), "yours is not checked here") {
+		dump(t, f)
+		t.Errorf("own connection point certificate: %s at %s, notes %q", f.Result, f.FailingStep, f.Notes)
+	}
 	// Without its root, which is not reachable through AIA either (its
 	// pki.fabrikam.com is not on this network), the chain is incomplete.
 	m2, _, _ := testMat.WithOwn(Own{CMG: &cmg})
@@ -356,5 +376,126 @@ func TestHandshakeProofCommands(t *testing.T) {
 		if got := run(t, name, Options{}).Step(StepCMGTLS).Proof; got != want {
 			t.Errorf("%s: proof %q, want %q", name, got, want)
 		}
+	}
+}
+
+// runWorld runs the client flow in world w (a variant no scenario names).
+func runWorld(t *testing.T, w *world) *Flow {
+	t.Helper()
+	e, err := start(context.Background(), testMat, w, simStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	f := &Flow{Schema: Schema}
+	c := &client{e: e, f: f, crlCheck: !w.noCRLCheck}
+	c.run(context.Background())
+	f.Log = e.logs.all()
+	f.Finish()
+	return f
+}
+
+// TestHandshakeMPChecksConnectionPointRevocation: the MP (IIS) checks the
+// revocation of the connection point's client certificate, through the
+// intranet: a revoked one is refused with 403
+// CMGConnector_Clientcertificaterequired at the CCM token step, and an
+// internet-side outage of the CDP does not stop the MP's check.
+func TestHandshakeMPChecksConnectionPointRevocation(t *testing.T) {
+	w := defaultWorld(testMat)
+	w.revoked = []*x509.Certificate{testMat.CP.Leaf}
+	f := runWorld(t, w)
+	s := f.Step(StepCCMToken)
+	if f.FailingStep != StepCCMToken || s.Component != CompMP || s.HTTP != "HTTP 403 "+errClientCertRequired || !strings.Contains(s.Detail, "revoked") {
+		dump(t, f)
+		t.Fatalf("failing step %q: %+v", f.FailingStep, s)
+	}
+	if !strings.Contains(s.Fix, "revoked") {
+		t.Errorf("fix %q does not address a revoked certificate", s.Fix)
+	}
+	// The CDP is down for the internet only: with /NoCRLCheck the client
+	// gets through, and the MP still reaches the CDP (the flow stops at the
+	// security settings refresh, as no-crl-check-bootstrap).
+	w = defaultWorld(testMat)
+	w.revocationDown, w.noCRLCheck = true, true
+	if f := runWorld(t, w); f.FailingStep != StepSecSettings {
+		dump(t, f)
+		t.Fatalf("CDP down for the internet: failing step %q, want %s", f.FailingStep, StepSecSettings)
+	}
+}
+
+// TestHandshakeClientSelectionChecksRevocation: with revocation checking
+// on, the client's selection leaves out its own revoked PKI certificate
+// (step 3, valid now) and the client falls back to the Entra device
+// token; with /NoCRLCheck it selects the certificate and the CMG refuses it.
+func TestHandshakeClientSelectionChecksRevocation(t *testing.T) {
+	w := defaultWorld(testMat)
+	w.pkiClient, w.revoked = testMat.Client, []*x509.Certificate{testMat.Client.Leaf}
+	f := runWorld(t, w)
+	s := f.Step(StepAuth)
+	if f.Result != Pass || s.Component != CompEntra || !strings.Contains(s.Detail, "device token") {
+		dump(t, f)
+		t.Fatalf("revoked PKI certificate, CRL checking on: %s at %q, auth %+v", f.Result, f.FailingStep, s)
+	}
+	excluded := false
+	for _, ev := range s.Evidence {
+		if strings.HasPrefix(ev, logCCMSetup+": PKI client certificate "+testMat.Client.Leaf.Subject.CommonName+" not usable") && strings.Contains(ev, "revoked") {
+			excluded = true
+		}
+	}
+	if !excluded {
+		dump(t, f)
+		t.Error("no evidence that the selection left out the revoked certificate")
+	}
+	w.noCRLCheck = true
+	if f := runWorld(t, w); f.FailingStep != StepLocation || f.Step(StepAuth).Component != CompClient {
+		dump(t, f)
+		t.Fatalf("with /NoCRLCheck: failing step %q, want %s (the CMG refuses it)", f.FailingStep, StepLocation)
+	}
+}
+
+// TestHandshakeConnectionPointDigitalSignature: the connection point's
+// first filter leaves out a certificate without the digital-signature key
+// usage, even when it has everything else (allowed root, key, client
+// authentication).
+func TestHandshakeConnectionPointDigitalSignature(t *testing.T) {
+	var iss *x509.Certificate
+	var signer crypto.Signer
+	for _, x := range testMat.issuers {
+		if string(x.Cert.RawSubject) == string(testMat.CP.Leaf.RawIssuer) {
+			iss, signer = x.Cert, x.Signer
+		}
+	}
+	if iss == nil {
+		t.Fatal("no issuer of the connection point certificate")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(77), Subject: pkix.Name{CommonName: "cmgcp-nods.corp.contoso.com"}, DNSNames: []string{"cmgcp-nods.corp.contoso.com"},
+		NotBefore: testMat.CP.Leaf.NotBefore, NotAfter: testMat.CP.Leaf.NotAfter, KeyUsage: x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, iss, key.Public(), signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	noDS := tls.Certificate{Certificate: append([][]byte{der}, testMat.CP.Certificate[1:]...), PrivateKey: key, Leaf: leaf}
+	e := &env{m: testMat, w: defaultWorld(testMat), clk: clock.NewFake(simStart)}
+	if !chainsTo(leaf, noDS, e.w.cpRoots, e.clk) || !hasEKU(leaf, x509.ExtKeyUsageClientAuth) {
+		t.Fatal("the test certificate should pass every other filter")
+	}
+	e.w.cpStore = []cpCandidate{{cert: noDS, hasKey: true}, {cert: testMat.CP, hasKey: true}}
+	if got, why := e.selectCPCert(); got == nil || got.Leaf != testMat.CP.Leaf {
+		subject := "none"
+		if got != nil {
+			subject = got.Leaf.Subject.String()
+		}
+		t.Fatalf("selected %s (%s), want the certificate with digital signature", subject, why)
+	}
+	e.w.cpStore = e.w.cpStore[:1]
+	got, why := e.selectCPCert()
+	if got != nil || why != "CN=cmgcp-nods.corp.contoso.com: no digital-signature key usage" {
+		t.Fatalf("selected %v, reason %q", got != nil, why)
 	}
 }

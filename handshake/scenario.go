@@ -84,12 +84,14 @@ var scenarios = []Scenario{
 			w.mpRoots = []*x509.Certificate{m.publicRoot}
 			return nil
 		}},
-	{Name: "pki-client-revoked", Description: "PKI client whose certificate is revoked, with \"Verify client certificate revocation\" on at the CMG: the MutualAuth request is refused", Expected: Fail, FailingStep: StepLocation,
+	{Name: "pki-client-revoked", Description: "PKI client whose certificate is revoked, installed with /NoCRLCheck (so it does not check its own certificate), with \"Verify client certificate revocation\" on at the CMG: the MutualAuth request is refused", Expected: Fail, FailingStep: StepLocation,
 		setup: func(m *Materials, w *world, _ *time.Time) error {
 			if m.Client == nil {
 				return errors.New("the lab has no pki-client certificate")
 			}
-			w.pkiClient, w.revoked = m.Client, append(w.revoked, m.Client.Leaf)
+			// With revocation checking on, the client itself would leave
+			// the revoked certificate out at selection (and use Entra).
+			w.pkiClient, w.revoked, w.noCRLCheck = m.Client, append(w.revoked, m.Client.Leaf), true
 			return nil
 		}},
 	{Name: "entra-token-expired", Description: "the Entra token is past its lifetime when it reaches CCM_STS: 401 CMGService_Invalid_Token with the lifetime-validation line", Expected: Fail, FailingStep: StepCCMToken,
@@ -166,6 +168,9 @@ func Run(ctx context.Context, m *Materials, name string, o Options) (*Flow, erro
 	f := &Flow{Schema: Schema, Scenario: name}
 	c := &client{e: e, f: f, crlCheck: !w.noCRLCheck}
 	c.run(ctx)
+	if !m.inLab(m.CP.Leaf) {
+		f.Notes = append(f.Notes, "the MP (IIS) checks the revocation of the connection point's certificate; yours is not checked here, as its CRL and OCSP URLs are not served: make them reachable from the MP")
+	}
 	f.Log = e.logs.all()
 	f.Finish()
 	return f, nil

@@ -92,7 +92,10 @@ type env struct {
 	handler *crl.Handler
 	store   crl.Store
 	fetcher verify.Fetcher
-	msgSeq  int
+	// siteFetcher is the site servers' (the MP's): it reaches the
+	// revocation server even when the internet cannot (revocationDown).
+	siteFetcher verify.Fetcher
+	msgSeq      int
 	// TLS session caches of the client and of the connection point:
 	// resumed connections skip the server's signature, and the client
 	// still judges every one in VerifyConnection.
@@ -186,6 +189,8 @@ func (e *env) startRevocation(ctx context.Context) error {
 	if err := e.serve(host, e.handler, nil); err != nil {
 		return err
 	}
+	intranet := &network{addrs: map[string]string{strings.ToLower(host): e.net.addrs[strings.ToLower(host)]}}
+	e.siteFetcher = &verify.HTTPFetcher{Client: intranet.client(nil)}
 	if e.w.revocationDown {
 		e.net.mu.Lock()
 		delete(e.net.addrs, strings.ToLower(host))
