@@ -79,6 +79,7 @@ Common tasks:
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
 	root.AddCommand(newLabCmd(f), newCACmd(f), newIssueCmd(f, nil), newProfilesCmd(f), newRulesCmd(f, nil), newVersionCmd(f), newVerifyCmd(f))
 	root.AddCommand(newHandshakeCmd(f), newDemoCmd(f, nil))
+	root.AddCommand(newDiagnoseCmd(f, nil))
 	addRevocationCmds(root, f)
 	addWideFlags(root, f)
 	registerCompletions(root, f)

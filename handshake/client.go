@@ -110,7 +110,7 @@ func (c *client) cmg(ctx context.Context, method, path string, body []byte, head
 }
 
 func (c *client) step(id, comp string, mark int, st Status, detail string) *Step {
-	return c.f.add(Step{ID: id, Component: comp, Time: c.e.clk.Now(), Status: st, Detail: detail, Evidence: c.e.logs.since(mark)})
+	return c.f.Add(Step{ID: id, Component: comp, Time: c.e.clk.Now(), Status: st, Detail: detail, Evidence: c.e.logs.since(mark)})
 }
 
 // tlsFail records a failed step from a refused CMG certificate or a
@@ -172,7 +172,7 @@ func (c *client) run(ctx context.Context) {
 	defer func() {
 		for _, o := range order {
 			if c.f.Step(o.id) == nil {
-				c.f.add(Step{ID: o.id, Component: o.comp, Time: c.e.clk.Now(), Status: Skip, Detail: "not reached"})
+				c.f.Add(Step{ID: o.id, Component: o.comp, Time: c.e.clk.Now(), Status: Skip, Detail: "not reached"})
 			}
 		}
 	}()

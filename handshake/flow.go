@@ -21,131 +21,52 @@
 package handshake
 
 import (
-	"fmt"
-	"time"
-
+	"github.com/cmgpki/cmgpki/flow"
 	"github.com/cmgpki/cmgpki/lint"
 )
 
 // Schema is the schema string of Flow and Matrix.
 const Schema = "cmgpki/handshake/v1"
 
-// Status is the outcome of a step.
-type Status string
+// The flow run is package flow's value, shared with diagnose (DESIGN.md: a
+// flow run is one value for both); these names keep handshake's API.
+type (
+	Status  = flow.Status
+	Step    = flow.Step
+	Flow    = flow.Flow
+	LogLine = flow.LogLine
+)
 
 // Step statuses.
 const (
-	Pass Status = "pass"
-	Fail Status = "fail"
-	Skip Status = "skip"
+	Pass = flow.Pass
+	Fail = flow.Fail
+	Skip = flow.Skip
 )
 
 // Step IDs, in flow order.
 const (
-	StepCMGTLS      = "cmg-tls"           // 1: TLS to the CMG, server certificate checked by the client
-	StepAADInfo     = "aad-info"          // 1: AADAuthInfo from the CMG
-	StepAuth        = "auth-choice"       // 2: PKI client certificate, else device token, else user token
-	StepCCMToken    = "ccm-token"         // 3: CCM token through CMG, connection point and MP
-	StepLocation    = "location"          // 4: site information (location request)
-	StepRegister    = "registration"      // 5-8: client registration
-	StepRenewal     = "token-renewal"     // 9: CCM token renewal after 8 hours
-	StepSecSettings = "security-settings" // location services refresh the site's CRL setting
+	StepCMGTLS      = flow.StepCMGTLS
+	StepAADInfo     = flow.StepAADInfo
+	StepAuth        = flow.StepAuth
+	StepCCMToken    = flow.StepCCMToken
+	StepLocation    = flow.StepLocation
+	StepRegister    = flow.StepRegister
+	StepRenewal     = flow.StepRenewal
+	StepSecSettings = flow.StepSecSettings
 )
 
 // Components.
 const (
-	CompClient = "client"
-	CompCMG    = "cmg"
-	CompCP     = "connection-point"
-	CompMP     = "management-point"
-	CompEntra  = "entra"
+	CompClient = flow.CompClient
+	CompCMG    = flow.CompCMG
+	CompCP     = flow.CompCP
+	CompMP     = flow.CompMP
+	CompEntra  = flow.CompEntra
 )
 
-// Step is one stage of the flow.
-type Step struct {
-	ID        string    `json:"step"`
-	Component string    `json:"component"`
-	Time      time.Time `json:"time"`
-	Status    Status    `json:"result"`
-	Detail    string    `json:"detail"`
-	// Evidence is the log lines of the stage, in the wording of the
-	// documented logs (file: line).
-	Evidence []string      `json:"evidence,omitempty"`
-	Windows  lint.WinError `json:"windows_error,omitzero"`
-	// HTTP is the refusal a component answered with ("HTTP 403
-	// CMGConnector_Clientcertificaterequired"), "" when none.
-	HTTP string `json:"http,omitempty"`
-	Fix  string `json:"fix,omitempty"`
-	// Proof is the cmgpki command that proves the stage's certificate
-	// decision on its own, where one applies.
-	Proof string `json:"proof,omitempty"`
-}
-
-// Flow is one run of the client flow.
-type Flow struct {
-	Schema   string `json:"schema"`
-	Scenario string `json:"scenario,omitempty"`
-	// Result is Pass when every step passed or was skipped.
-	Result Status `json:"result"`
-	// FailingStep is the ID of the first failed step, "" when none.
-	FailingStep string        `json:"failing_step,omitempty"`
-	Code        lint.WinError `json:"windows_error,omitzero"`
-	Notes       []string      `json:"notes,omitempty"`
-	Steps       []Step        `json:"steps"`
-	// Log is every component's log lines in order (WriteLogs writes them
-	// in the real formats); not part of the JSON.
-	Log []LogLine `json:"-"`
-}
-
-// LogLine is one line of a component's log.
-type LogLine struct {
-	File string // the log file, such as ccmsetup.log
-	Time time.Time
-	Text string
-}
-
-// Step returns the step with the given ID, nil when absent.
-func (f *Flow) Step(id string) *Step {
-	for i := range f.Steps {
-		if f.Steps[i].ID == id {
-			return &f.Steps[i]
-		}
-	}
-	return nil
-}
-
-func (f *Flow) add(s Step) *Step {
-	f.Steps = append(f.Steps, s)
-	return &f.Steps[len(f.Steps)-1]
-}
-
-func (f *Flow) finish() {
-	f.FailingStep, f.Code = "", lint.WinError{}
-	for _, s := range f.Steps {
-		if s.Status == Fail {
-			f.FailingStep, f.Code = s.ID, s.Windows
-			break
-		}
-	}
-	f.Result = Pass
-	if f.FailingStep != "" {
-		f.Result = Fail
-	}
-}
-
 // CodeText is the failing step's Windows error, else its HTTP refusal, else "".
-func CodeText(steps []Step) string {
-	for _, s := range steps {
-		if s.Status != Fail {
-			continue
-		}
-		if !s.Windows.IsZero() {
-			return fmt.Sprintf("%s 0x%08X", s.Windows.Name, s.Windows.HRESULT)
-		}
-		return s.HTTP
-	}
-	return ""
-}
+func CodeText(steps []Step) string { return flow.CodeText(steps) }
 
 // ScenarioResult is one row of the matrix.
 type ScenarioResult struct {

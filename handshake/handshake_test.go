@@ -391,7 +391,7 @@ func runWorld(t *testing.T, w *world) *Flow {
 	c := &client{e: e, f: f, crlCheck: !w.noCRLCheck}
 	c.run(context.Background())
 	f.Log = e.logs.all()
-	f.finish()
+	f.Finish()
 	return f
 }
 

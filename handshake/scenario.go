@@ -172,7 +172,7 @@ func Run(ctx context.Context, m *Materials, name string, o Options) (*Flow, erro
 		f.Notes = append(f.Notes, "the MP (IIS) checks the revocation of the connection point's certificate; yours is not checked here, as its CRL and OCSP URLs are not served: make them reachable from the MP")
 	}
 	f.Log = e.logs.all()
-	f.finish()
+	f.Finish()
 	return f, nil
 }
 

@@ -74,9 +74,13 @@ var allowed = map[string][]string{
 	"ca":                   {"lab", "profiles", "lint", "internal/certio", "internal/clock", "internal/layout"},
 	"crl":                  {"profiles", "lint", "internal/certio", "internal/clock", "internal/layout", "internal/derutil"},
 	"verify":               {"profiles", "lint", "internal/certio", "internal/clock", "internal/derutil"},
-	"handshake":            {"verify", "crl", "profiles", "lint", "lab", "internal/certio", "internal/clock", "internal/layout"},
-	"cmd":                  {"*"},
-	"cmd/cmgpki":           {"*"},
+	"handshake":            {"flow", "verify", "crl", "profiles", "lint", "lab", "internal/certio", "internal/clock", "internal/layout"},
+	// The flow run shared by handshake and diagnose.
+	"flow": {"lint"},
+	// Log diagnosis reads logs only: no certificates, no network.
+	"diagnose":   {"flow", "lint"},
+	"cmd":        {"*"},
+	"cmd/cmgpki": {"*"},
 }
 
 // TestLayering compares each package's imports with the allow-list: ca, crl
