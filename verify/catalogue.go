@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -234,14 +233,19 @@ func fromCatalogue(f Finding) Finding {
 	return f
 }
 
-// Citation is the citation of an entry for "rules list": the
-// document, then the section(s).
+// Citation is the citation of an entry for "rules list": the document
+// (an RFC by its catalogued ID), then the section(s) and further sources.
 func (e CatalogueEntry) Citation() lint.Citation {
-	first, _, _ := strings.Cut(e.Source, ";")
-	src, sec, _ := strings.Cut(strings.TrimSpace(first), " ")
-	c := lint.Citation{Source: lint.SourceID(src), Section: sec}
-	if rest := strings.TrimPrefix(e.Source, first); rest != "" {
-		c.Section = strings.TrimSpace(fmt.Sprintf("%s%s", sec, rest))
+	first, rest, _ := strings.Cut(e.Source, ";")
+	var c lint.Citation
+	if sec, ok := strings.CutPrefix(first, "RFC 5280 "); ok {
+		c = lint.Cite(lint.SrcRFC5280, sec)
+	} else {
+		src, sec, _ := strings.Cut(strings.TrimSpace(first), " ")
+		c = lint.Citation{Source: lint.SourceID(src), Section: sec}
+	}
+	if rest != "" {
+		c.Section = strings.TrimSpace(c.Section + ";" + rest)
 	}
 	return c
 }
