@@ -138,7 +138,7 @@ func TestReportPathsComplete(t *testing.T) {
 		{"wrong_usage", leaf(func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} }, nil),
 			func(o *CertOptions) { crls(o); o.Profile = "cmg-server" }, []string{"chain_wrong_usage"}, nil},
 		{"name_mismatch", leaf(nil, nil), func(o *CertOptions) { crls(o); o.Name = "other.contoso.com" }, []string{"chain_name_mismatch"}, nil},
-		{"no_aki", leaf(nil, nil), nil, nil, nil},
+		{"incomplete_with_aia", leaf(nil, nil), func(o *CertOptions) { o.Intermediates = nil }, []string{"e_chain_incomplete"}, []string{"chain_partial_chain"}},
 		{"root", root.cert, crls, nil, []string{"revocation_not_checked_for_role"}},
 	}
 	for _, c := range cases {
@@ -165,6 +165,9 @@ func TestReportPathsComplete(t *testing.T) {
 			}
 			if f, ok := got["e_signature_not_sha2"]; ok && f.Windows != nil {
 				t.Errorf("e_signature_not_sha2 names %s: Windows accepts SHA-1 under an enterprise root", f.Windows.Name)
+			}
+			if f, ok := got["e_chain_incomplete"]; ok && !strings.Contains(f.Message+f.Fix, "--aia-fetch") {
+				t.Errorf("e_chain_incomplete does not point to --aia-fetch: %+v", f)
 			}
 			if f, ok := got["chain_not_yet_valid"]; ok && (f.Windows == nil || *f.Windows != WinExpired) {
 				t.Errorf("chain_not_yet_valid: %+v", f.Windows)
