@@ -2,13 +2,13 @@ package profiles
 
 import "testing"
 
-// TestNoWindowsErrorWithoutClientFailure: a rule whose condition does not
+// TestRulesNoWindowsErrorWithoutClientFailure: a rule whose condition does not
 // make a client fail names no Windows error: SHA-1 under an enterprise root
 // builds (windows-trust.md §1; SHA-2 is a ConfigMgr requirement), an ldap://
 // URL ahead of an http:// one still checks, a missing AIA does not break a
 // chain the client can complete, a certificate that expires soon is valid,
 // and a CN missing from a SAN is still matched through the SAN.
-func TestNoWindowsErrorWithoutClientFailure(t *testing.T) {
+func TestRulesNoWindowsErrorWithoutClientFailure(t *testing.T) {
 	quiet := map[string]bool{"e_signature_not_sha2": true, "w_revocation_url_not_http": true, "w_aia_missing": true,
 		"w_expiring_soon": true, "w_cn_not_in_san": true}
 	seen := 0

@@ -24,10 +24,10 @@ func init() {
 	}
 }
 
-// TestCatalogueIDs: the catalogue has one chain_ entry per reason, entries
+// TestRulesCatalogueIDs: the catalogue has one chain_ entry per reason, entries
 // with a description, a source and a fix, no ID shared with a rule, and
 // chain errors with their Windows error.
-func TestCatalogueIDs(t *testing.T) {
+func TestRulesCatalogueIDs(t *testing.T) {
 	for _, r := range chainReasons {
 		e, ok := LookupFinding("chain_" + string(r))
 		if !ok || e.Windows == nil || *e.Windows != r.Windows() {
@@ -82,13 +82,13 @@ func dcTmpl(cn string) *x509.Certificate {
 	return tm
 }
 
-// TestReportPathsComplete runs the main report paths (certificates that are
+// TestVerifyReportPathsComplete runs the main report paths (certificates that are
 // SHA-1, expired, not yet valid, revoked, revocation offline, of the wrong
 // usage, of the wrong name, a root; an endpoint without its intermediate;
 // CheckCRL cases; a selection without a certificate) and checks that every
 // finding is known (UnknownFinding), has a fix and a source, and that the
 // pairs reporting one problem twice are merged.
-func TestReportPathsComplete(t *testing.T) {
+func TestVerifyReportPathsComplete(t *testing.T) {
 	root := issue(t, caTmpl("Contoso Root"), nil, nil)
 	icaT := dcTmpl("Contoso Issuing CA")
 	icaT.SubjectKeyId = []byte{1, 2, 3, 4}
