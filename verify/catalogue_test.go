@@ -206,7 +206,7 @@ func TestVerifyReportPathsComplete(t *testing.T) {
 			issuer *x509.Certificate
 		}{
 			"good": {madeCRL(t, ica, from, to, nil), ica.cert}, "malformed": {[]byte("x"), ica.cert},
-			"expired": {madeCRL(t, ica, at.Add(-48*time.Hour), at.Add(-time.Hour), nil), ica.cert},
+			"expired":   {madeCRL(t, ica, at.Add(-48*time.Hour), at.Add(-time.Hour), nil), ica.cert},
 			"no_issuer": {madeCRL(t, ica, from, to, []int64{5, 3}), nil}, "other_issuer": {madeCRL(t, root, from, to, nil), ica.cert},
 		} {
 			rep := CRLCheckReport(c.der, c.issuer, at, name+".crl", false)
