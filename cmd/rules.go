@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,9 +35,16 @@ state (UNCONFIRMED) is reported at most as a warning, whatever the prefix.
 		Long: `List every rule of every registry:
   certificate  the role requirements of "cmgpki profiles" (one certificate and its role)
   input        the file a certificate came in (PFX key, password, encryption; a key that must match)
-  chain        the built chain (complete, or complete only through AIA)
+  chain        the built chain as Windows judges it: one chain_<reason> per trust failure with the
+               error a client logs, and its warnings and notices (SHA-1, AIA only, CN fallback)
   renewal      a renewed CMG certificate against the one it replaces
   cmg-trusted  the trusted CA certificates uploaded to the CMG against the client chains
+  endpoint     a live TLS endpoint (verify endpoint): reachable, TLS 1.2, the chain it sends
+  crl          a CRL checked on its own (verify crl): signature, freshness, number, IDP, order
+  selection    the client certificate selection (verify client-selection)
+
+The IDs without a prefix (chain_*, crl_*, ...) are reported by verify itself rather than by a rule;
+their level is fixed. Every finding verify reports is in this list.
 
 With --output json, one JSON object per line (JSON Lines, like zlint -list-lints-json), each
 {"schema": "` + ruleSchema + `", "name", "level", "subject", "roles", "description", "citation":
@@ -73,8 +81,11 @@ type ruleView struct {
 	Effective   lint.Effective `json:"effective,omitzero"`
 }
 
-// allRules lists every rule: the certificate rules of profiles, then the
-// registries of verify, each sorted by name.
+// allRules lists every rule and every other finding verify reports: the
+// certificate rules of profiles, the registries of verify and the findings
+// of verify's catalogue (verify.Catalogue: the chain verdict, the endpoint,
+// a CRL, the client selection), grouped by subject in subjectOrder, each
+// subject sorted by name.
 func allRules() []ruleView {
 	sets := append([]verify.RuleSet{{Subject: "certificate", Rules: profiles.Rules().Rules()}}, verify.RuleSets()...)
 	var out []ruleView
@@ -88,8 +99,29 @@ func allRules() []ruleView {
 				Roles: roles, Description: m.Description, Citation: m.Citation, Fix: m.Fix, WinError: m.WinError, Effective: m.Effective})
 		}
 	}
+	for _, e := range verify.Catalogue() {
+		out = append(out, ruleView{Schema: ruleSchema, Name: e.ID, Level: e.Level.String(), Subject: e.Subject, Roles: []string{},
+			Description: e.Description, Citation: e.Citation(), Fix: e.Fix, WinError: verify.LintWinError(e.Windows)})
+	}
+	rank := func(s string) int {
+		for i, x := range subjectOrder {
+			if x == s {
+				return i
+			}
+		}
+		return len(subjectOrder)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if ri, rj := rank(out[i].Subject), rank(out[j].Subject); ri != rj {
+			return ri < rj
+		}
+		return out[i].Name < out[j].Name
+	})
 	return out
 }
+
+// subjectOrder is the order of the subjects in "rules list" and docs/rules.md.
+var subjectOrder = []string{"certificate", "input", "chain", "renewal", "cmg-trusted", "endpoint", "crl", "selection"}
 
 // levelOfName is the level a rule name's prefix allows.
 func levelOfName(n string) string {
@@ -156,6 +188,9 @@ func rulesMarkdown() string {
 	b.WriteString("Generated from the rule registries by `go test ./cmd -run TestRulesDoc -update`; do not edit by hand.\n")
 	b.WriteString("`cmgpki rules list` prints the same list. The prefix of a rule ID bounds its level (`e_` error, `w_` warn,\n")
 	b.WriteString("`n_` notice); a failure against a requirement Microsoft does not state (UNCONFIRMED) is at most a warning.\n")
+	b.WriteString("The IDs without a prefix (`chain_*`, `crl_*`, `endpoint_*`, ...) are findings `cmgpki verify` reports by itself\n")
+	b.WriteString("(the chain verdict, a TLS endpoint, a CRL, the client selection); their level is fixed. Every finding verify\n")
+	b.WriteString("reports is listed here.\n")
 	subject := ""
 	for _, r := range allRules() {
 		if r.Subject != subject {

@@ -26,12 +26,12 @@ func TestNewRulesCmd(t *testing.T) {
 // TestRulesList: the table and the JSON lines list every rule of every
 // registry; a bad --output and an argument are usage errors.
 func TestRulesList(t *testing.T) {
-	total := len(profiles.Rules().Rules()) + len(verify.Rules())
+	total := len(profiles.Rules().Rules()) + len(verify.Rules()) + len(verify.Catalogue())
 	r := runCmd(t, nil, "rules", "list")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.errOut)
 	}
-	for _, want := range []string{"RULE", "LEVEL", "SOURCE", "w_expiring_soon", "e_pfx_wrong_password", "cmg-trusted", "[MOD]", "e_renewal_cn_changed"} {
+	for _, want := range []string{"RULE", "LEVEL", "SOURCE", "w_expiring_soon", "e_pfx_wrong_password", "cmg-trusted", "[MOD]", "e_renewal_cn_changed", "chain_untrusted_root", "crl_expired", "selection_none", "missing_intermediate"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("table lacks %q", want)
 		}

@@ -22,7 +22,6 @@ func init() {
 			Citation:    lint.Cite(lint.SrcSAC, "CMG service name is the certificate CN (SAN = CN is the safe lab choice; UNCONFIRMED)"),
 			Roles:       rolesOf(CMGServer, MPHTTPS, CMGConnectionPoint, PKIClient),
 			Fix:         "ask your CA for a certificate with the CN repeated as the first SAN dNSName",
-			WinError:    lint.NameMismatch,
 		},
 		Applies: func(s Subject) bool { return s.Cert.Subject.CommonName != "" && len(s.Cert.DNSNames) > 0 },
 		Check: func(s Subject, _ lint.Env) lint.Outcome {

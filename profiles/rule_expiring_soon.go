@@ -21,7 +21,6 @@ func init() {
 			Description: "the certificate should not expire within 30 days of the evaluation time",
 			Citation:    lint.Cite(lint.SrcModify, "Renew the server authentication certificate: Properties, Settings, Certificate file"),
 			Fix:         "ask your CA for a renewed certificate now and deploy it before notAfter",
-			WinError:    lint.Expired,
 		},
 		Check: func(s Subject, env lint.Env) lint.Outcome {
 			if env.At.IsZero() || env.At.Before(s.Cert.NotBefore) || env.At.After(s.Cert.NotAfter) {

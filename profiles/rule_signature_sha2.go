@@ -12,7 +12,10 @@ import (
 // self-signature is not judged: a trust anchor is trusted as it sits in the
 // store and its signature is never verified (RFC 5280 6.1.1, and Windows
 // exempts "manually-installed enterprise or self-signed" certificates from
-// its SHA-1 block, windows-trust.md §1).
+// its SHA-1 block, windows-trust.md §1). The rule names no Windows error:
+// under an enterprise root Windows builds the chain; SHA-2 is a ConfigMgr
+// requirement ([PKIREQ]). The chain's own warning sha1_signature about the
+// same certificate is dropped from a report where this rule fires.
 func init() {
 	certRules.Register(lint.Rule[Subject]{
 		Meta: lint.Meta{
@@ -20,7 +23,6 @@ func init() {
 			Description: "the certificate must be signed with SHA-256/384/512 RSA PKCS#1 v1.5 or ECDSA",
 			Citation:    citeSHA2,
 			Fix:         "ask your CA for a certificate signed with SHA-256 (RSA PKCS#1 v1.5 or ECDSA)",
-			WinError:    lint.BadSignature, // when SHA-1 is distrusted
 			Roles:       rolesOf(IssuingCA, WPJCA, CMGServer, MPHTTPS, CMGConnectionPoint, PKIClient, WPJDevice, OCSPSigner),
 		},
 		Check: func(s Subject, _ lint.Env) lint.Outcome {

@@ -137,7 +137,7 @@ func TestRules(t *testing.T) {
 		{"ca_not_ca", RootCA, func(c *x509.Certificate) { c.IsCA = false; c.KeyUsage = x509.KeyUsageDigitalSignature }, nil, "e_basic_constraints_mismatch", lint.Error, "a CA needs cA=TRUE"},
 		{"zero_validity", PKIClient, func(c *x509.Certificate) { c.NotAfter = c.NotBefore }, nil, "e_validity_empty", lint.Error, "notAfter must be after notBefore"},
 		{"no_cdp", CMGServer, func(c *x509.Certificate) { c.CRLDistributionPoints = nil }, nil, "w_cdp_missing", lint.Warn, "no CRL distribution point and no OCSP URL"},
-		{"ldap_cdp_only", PKIClient, func(c *x509.Certificate) { c.CRLDistributionPoints = []string{"ldap:///CN=x"} }, nil, "w_cdp_missing", lint.Warn, "ldap:"},
+		{"ldap_cdp_only_is_not_cdp_missing", PKIClient, func(c *x509.Certificate) { c.CRLDistributionPoints = []string{"ldap:///CN=x"} }, nil, "w_cdp_missing", lint.Pass, ""},
 		{"ocsp_only_ok", PKIClient, func(c *x509.Certificate) {
 			c.CRLDistributionPoints, c.OCSPServer = nil, []string{"http://ocsp.contoso.com"}
 		}, nil, "w_cdp_missing", lint.Pass, ""},
@@ -190,7 +190,8 @@ func TestRules(t *testing.T) {
 			c.CRLDistributionPoints = []string{"ldap:///CN=Contoso%20CA,CN=CDP", "http://pki.contoso.com/ca.crl"}
 		}, nil, "w_revocation_url_not_http", lint.Warn, "ldap:///CN=Contoso%20CA,CN=CDP"},
 		{"https_aia", PKIClient, func(c *x509.Certificate) { c.IssuingCertificateURL = []string{"https://pki.contoso.com/ca.cer"} }, nil, "w_revocation_url_not_http", lint.Warn, "https://pki.contoso.com/ca.cer"},
-		{"ldap_only_is_cdp_missing_not_scheme", PKIClient, func(c *x509.Certificate) { c.CRLDistributionPoints = []string{"ldap:///CN=x"} }, nil, "w_revocation_url_not_http", lint.NA, ""},
+		{"ldap_only_is_scheme", PKIClient, func(c *x509.Certificate) { c.CRLDistributionPoints = []string{"ldap:///CN=x"} }, nil, "w_revocation_url_not_http", lint.Warn, "none is http://"},
+		{"no_pointer_scheme_na", PKIClient, func(c *x509.Certificate) { c.CRLDistributionPoints, c.OCSPServer = nil, nil }, nil, "w_revocation_url_not_http", lint.NA, ""},
 		{"sha1_root_na", RootCA, nil, nil, "e_signature_not_sha2", lint.NA, ""},
 		{"cn_not_in_san", CMGServer, func(c *x509.Certificate) { c.DNSNames = []string{"other.contoso.com"} }, nil, "w_cn_not_in_san", lint.Warn, `CN "cmg.contoso.com" is not among`},
 		{"wpj_subject_not_guid", WPJDevice, func(c *x509.Certificate) { c.Subject.CommonName = "device01" }, nil, "e_wpj_subject_not_guid", lint.Error, "want only CN=<GUID>"},

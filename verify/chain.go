@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cmgpki/cmgpki/internal/certio"
 )
 
 // OID is an ASN.1 object identifier, as used for extended key usages.
@@ -259,7 +261,7 @@ func ChainContext(ctx context.Context, leaf *x509.Certificate, opts ChainOptions
 	res := &ChainResult{At: opts.At, Rejected: b.rejected}
 	for i, c := range best.path {
 		e := Element{
-			Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+			Subject: certio.DN(c.RawSubject), Issuer: certio.DN(c.RawIssuer),
 			Serial: serialHex(c), Thumbprint: thumbprint(c),
 			NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(),
 			Status: best.status[i], Problems: best.problems[i], Cert: c,
@@ -378,7 +380,7 @@ func (p *path) add(i int, f TrustStatus, r Reason, format string, args ...any) {
 
 var reasonOrder = []Reason{ReasonMalformed, ReasonBadSignature, ReasonPartialChain, ReasonUntrustedRoot,
 	ReasonTooDeep, ReasonBasicConstraints, ReasonNameConstraints, ReasonInvalidExtension, ReasonExpired,
-	ReasonRevoked, ReasonWrongUsage, ReasonRevocationOffline, ReasonNoRevocationCheck}
+	ReasonNotYetValid, ReasonRevoked, ReasonWrongUsage, ReasonRevocationOffline, ReasonNoRevocationCheck}
 
 func (p *path) chainError(res *ChainResult) *ChainError {
 	for _, r := range reasonOrder {
@@ -387,7 +389,7 @@ func (p *path) chainError(res *ChainResult) *ChainError {
 			for k, rr := range p.reasons[i] {
 				if rr == r {
 					c := p.path[i]
-					return &ChainError{Reason: r, Cert: c, Subject: c.Subject.String(),
+					return &ChainError{Reason: r, Cert: c, Subject: certio.DN(c.RawSubject),
 						Detail: p.problems[i][k], Windows: r.Windows(), Fix: r.Fix()}
 				}
 			}
@@ -395,7 +397,7 @@ func (p *path) chainError(res *ChainResult) *ChainError {
 	}
 	if res.Name != nil && !res.Name.Matched {
 		c := p.path[0]
-		return &ChainError{Reason: ReasonNameMismatch, Cert: c, Subject: c.Subject.String(),
+		return &ChainError{Reason: ReasonNameMismatch, Cert: c, Subject: certio.DN(c.RawSubject),
 			Detail: res.Name.Detail, Windows: WinNameMismatch, Fix: ReasonNameMismatch.Fix()}
 	}
 	return nil
@@ -632,7 +634,7 @@ func displayName(c *x509.Certificate) string {
 	if c.Subject.CommonName != "" {
 		return "CN=" + c.Subject.CommonName
 	}
-	if s := c.Subject.String(); s != "" {
+	if s := certio.DN(c.RawSubject); s != "" {
 		return s
 	}
 	return "(empty subject, serial " + serialHex(c) + ")"

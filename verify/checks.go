@@ -5,6 +5,8 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"strings"
+
+	"github.com/cmgpki/cmgpki/internal/certio"
 )
 
 // evaluate checks a candidate path: chain[0] is the leaf; anchored says the
@@ -22,10 +24,10 @@ func (b *builder) evaluate(chain []*x509.Certificate, anchored bool) *path {
 			if b.sig(c, c).err == nil {
 				p.add(last, TrustIsUntrustedRoot, ReasonUntrustedRoot, "self-signed root %s is not in the trusted root store", displayName(c))
 			} else {
-				p.add(last, TrustIsPartialChain, ReasonPartialChain, "no issuer found for %s (issuer %q) in the intermediates or roots", displayName(c), c.Issuer.String())
+				p.add(last, TrustIsPartialChain, ReasonPartialChain, "no issuer found for %s (issuer %q) in the intermediates or roots", displayName(c), certio.DN(c.RawIssuer))
 			}
 		} else {
-			p.add(last, TrustIsPartialChain, ReasonPartialChain, "no issuer found for %s (issuer %q) in the intermediates or roots", displayName(c), c.Issuer.String())
+			p.add(last, TrustIsPartialChain, ReasonPartialChain, "no issuer found for %s (issuer %q) in the intermediates or roots", displayName(c), certio.DN(c.RawIssuer))
 		}
 	}
 
@@ -48,7 +50,7 @@ func (b *builder) evaluate(chain []*x509.Certificate, anchored bool) *path {
 		// Validity at At, with second precision as encoded.
 		if !timeValid(c, at) {
 			if at.Truncate(1e9).Before(c.NotBefore) {
-				p.add(i, TrustIsNotTimeValid, ReasonExpired, "not valid before %s (evaluated at %s)", c.NotBefore.UTC().Format(timeFmt), at.UTC().Format(timeFmt))
+				p.add(i, TrustIsNotTimeValid, ReasonNotYetValid, "not valid before %s (evaluated at %s)", c.NotBefore.UTC().Format(timeFmt), at.UTC().Format(timeFmt))
 			} else {
 				p.add(i, TrustIsNotTimeValid, ReasonExpired, "expired at %s (evaluated at %s)", c.NotAfter.UTC().Format(timeFmt), at.UTC().Format(timeFmt))
 			}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cmgpki/cmgpki/internal/certio"
 	"github.com/cmgpki/cmgpki/lint"
 )
 
@@ -93,7 +94,7 @@ func CheckCRL(crlDER []byte, issuer *x509.Certificate, at time.Time) *CRLReport 
 		return rep
 	}
 	rep.CRL = rl
-	rep.Issuer = rl.Issuer.String()
+	rep.Issuer = certio.DN(rl.RawIssuer)
 	rep.ThisUpdate, rep.NextUpdate = tp(rl.ThisUpdate), tp(rl.NextUpdate)
 	rep.SignatureAlgorithm = rl.SignatureAlgorithm.String()
 	rep.Entries = len(rl.RevokedCertificateEntries)
@@ -106,7 +107,7 @@ func CheckCRL(crlDER []byte, issuer *x509.Certificate, at time.Time) *CRLReport 
 	if issuer != nil {
 		if !bytes.Equal(rl.RawIssuer, issuer.RawSubject) {
 			add("crl_issuer_mismatch", lint.Error, offline, "check that the CRL belongs to this CA", "RFC 5280 6.3.3(b)",
-				"the CRL issuer is %q, the CA is %q", rl.Issuer.String(), issuer.Subject.String())
+				"the CRL issuer is %q, the CA is %q", certio.DN(rl.RawIssuer), certio.DN(issuer.RawSubject))
 		}
 		if len(rl.AuthorityKeyId) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(rl.AuthorityKeyId, issuer.SubjectKeyId) {
 			add("crl_aki_mismatch", lint.Error, offline, "sign the CRL with the issuing CA's own key", "cmg-reference.md §5 [INSTAN]",
@@ -196,7 +197,6 @@ func CheckCRL(crlDER []byte, issuer *x509.Certificate, at time.Time) *CRLReport 
 		} else {
 			idp.Critical = idpCritical
 			rep.IDP = idp
-			add("crl_idp", lint.Notice, nil, "", "RFC 5280 5.2.5", "%s", describeIDP(idp))
 			if !idpCritical {
 				add("crl_idp_not_critical", lint.Warn, nil, "mark the IDP critical", "RFC 5280 5.2.5",
 					"the issuing distribution point is not critical; RFC 5280 requires it critical")
@@ -244,31 +244,4 @@ func CheckCRL(crlDER []byte, issuer *x509.Certificate, at time.Time) *CRLReport 
 			"the entries are not in ascending serial order; Windows does not require it, some clients search the list by bisection")
 	}
 	return rep
-}
-
-func describeIDP(idp *IDP) string {
-	var parts []string
-	if len(idp.URIs) > 0 {
-		parts = append(parts, "distribution point "+strings.Join(idp.URIs, ", "))
-	}
-	if idp.OtherNames > 0 {
-		parts = append(parts, fmt.Sprintf("%d non-URI distribution point name(s)", idp.OtherNames))
-	}
-	scope := "all certificates"
-	switch {
-	case idp.OnlyUserCerts:
-		scope = "end-entity certificates only"
-	case idp.OnlyCACerts:
-		scope = "CA certificates only"
-	case idp.OnlyAttributeCerts:
-		scope = "attribute certificates only"
-	}
-	parts = append(parts, "scope: "+scope)
-	if idp.OnlySomeReasons {
-		parts = append(parts, "some reasons only")
-	}
-	if idp.Indirect {
-		parts = append(parts, "indirect")
-	}
-	return "issuing distribution point: " + strings.Join(parts, "; ")
 }

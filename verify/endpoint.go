@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cmgpki/cmgpki/internal/certio"
 	"github.com/cmgpki/cmgpki/lint"
 )
 
@@ -178,7 +179,7 @@ func Endpoint(ctx context.Context, o EndpointOptions) (*EndpointResult, error) {
 	}
 	for i, c := range presented {
 		ss := isSelfIssued(c) && checkSelf(c)
-		res.Presented = append(res.Presented, PresentedCert{Subject: c.Subject.String(), Issuer: c.Issuer.String(), Thumbprint: thumbprint(c), SelfSigned: ss})
+		res.Presented = append(res.Presented, PresentedCert{Subject: certio.DN(c.RawSubject), Issuer: certio.DN(c.RawIssuer), Thumbprint: thumbprint(c), SelfSigned: ss})
 		if i > 0 && !ss {
 			res.SentIntermediates = true
 		}

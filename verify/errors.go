@@ -20,7 +20,8 @@ const (
 	ReasonBasicConstraints  Reason = "basic_constraints"   // an issuer is not a CA, lacks keyCertSign, or pathLen
 	ReasonNameConstraints   Reason = "name_constraints"    // a name violates or cannot be checked against a constraint
 	ReasonInvalidExtension  Reason = "invalid_extension"   // unknown critical extension or a misused one
-	ReasonExpired           Reason = "expired"             // an element is outside its validity at At
+	ReasonExpired           Reason = "expired"             // an element's validity ended before At
+	ReasonNotYetValid       Reason = "not_yet_valid"       // an element's validity starts after At
 	ReasonRevoked           Reason = "revoked"             // a CRL lists an element
 	ReasonWrongUsage        Reason = "wrong_usage"         // a required EKU or key usage is not allowed
 	ReasonRevocationOffline Reason = "revocation_offline"  // no usable CRL for an element
@@ -41,8 +42,8 @@ func (r Reason) Windows() WindowsError {
 		return WinNoRevocationCheck
 	case ReasonRevoked:
 		return WinRevoked
-	case ReasonExpired:
-		return WinExpired
+	case ReasonExpired, ReasonNotYetValid:
+		return WinExpired // Windows logs CERT_E_EXPIRED for both (windows-trust.md §2: time invalid)
 	case ReasonNameMismatch:
 		return WinNameMismatch
 	case ReasonWrongUsage:
@@ -77,6 +78,8 @@ func (r Reason) Fix() string {
 		return "ask your CA for a new certificate; this one is revoked"
 	case ReasonExpired:
 		return "ask your CA to renew the expired certificate"
+	case ReasonNotYetValid:
+		return "check the clocks of the CA and the client, or wait until the certificate's validity starts"
 	case ReasonNameMismatch:
 		return "ask your CA for a certificate with the host name in the Subject Alternative Name"
 	case ReasonWrongUsage:

@@ -143,9 +143,11 @@ func (r *Report) Leaf() *x509.Certificate { return r.leaf }
 // Max is the highest level among the findings (lint.Pass when none).
 func (r *Report) Max() lint.Status { return maxLevel(r.Findings) }
 
-// finish sorts the findings (most severe first, then by origin order as
-// added) and fills MaxLevel and Counts.
+// finish merges the findings that report one problem twice (mergeDuplicates),
+// sorts them (most severe first, then by origin order as added) and fills
+// MaxLevel and Counts.
 func (r *Report) finish() *Report {
+	r.Findings = mergeDuplicates(r.Findings, r.leaf, r.At)
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
@@ -160,7 +162,7 @@ func (r *Report) add(origin string, fs ...Finding) {
 		if f.Origin == "" {
 			f.Origin = origin
 		}
-		r.Findings = append(r.Findings, f)
+		r.Findings = append(r.Findings, fromCatalogue(f))
 	}
 }
 
@@ -353,8 +355,8 @@ func CheckCertificate(ctx context.Context, in CertInput, o CertOptions) (*Report
 // nil when the leaf is checked as mode says. With a notice, the leaf is left
 // out of the revocation check; the rest of the chain still is checked.
 func roleRevocationNotice(p *profiles.Profile, mode RevocationMode) *Warning {
-	if p == nil || p.Revocation.Checked || mode == RevocationOff {
-		return nil
+	if p == nil || p.Revocation.Checked || mode == RevocationOff || p.Role == profiles.RootCA {
+		return nil // a root is never revocation-checked: nothing to say
 	}
 	why := p.Revocation.Note
 	if why == "" {
@@ -514,6 +516,12 @@ func chainFindings(c *ChainResult) []Finding {
 			if seen[key{i, r}] {
 				continue
 			}
+			if r == ReasonExpired && el.Cert != nil && c.At.Before(el.Cert.NotBefore) {
+				r = ReasonNotYetValid
+			}
+			if seen[key{i, r}] {
+				continue
+			}
 			seen[key{i, r}] = true
 			win := r.Windows()
 			out = append(out, Finding{ID: "chain_" + string(r), Level: lint.Error, Windows: &win, Fix: r.Fix(),
@@ -540,6 +548,8 @@ func reasonFlags(r Reason) TrustStatus {
 		return TrustIsPartialChain
 	case ReasonNameMismatch:
 		return 0
+	case ReasonNotYetValid:
+		return TrustIsNotTimeValid
 	}
 	for _, f := range []TrustStatus{TrustIsNotTimeValid, TrustIsRevoked, TrustIsNotValidForUsage, TrustIsUntrustedRoot,
 		TrustIsOfflineRevocation | TrustRevocationStatusUnknown, TrustRevocationStatusUnknown, TrustInvalidBasicConstraints,
@@ -603,7 +613,7 @@ func summarize(c *x509.Certificate) *CertSummary {
 	if c == nil {
 		return nil
 	}
-	s := &CertSummary{Subject: c.Subject.String(), Issuer: c.Issuer.String(), Serial: serialHex(c), Thumbprint: thumbprint(c),
+	s := &CertSummary{Subject: certio.DN(c.RawSubject), Issuer: certio.DN(c.RawIssuer), Serial: serialHex(c), Thumbprint: thumbprint(c),
 		NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), DNSNames: c.DNSNames, IsCA: c.IsCA}
 	for _, e := range c.ExtKeyUsage {
 		s.EKU = append(s.EKU, profiles.EKUName(e))

@@ -1,6 +1,10 @@
 package verify
 
 import (
+	"crypto/x509"
+	"strings"
+	"time"
+
 	"github.com/cmgpki/cmgpki/lint"
 	"github.com/cmgpki/cmgpki/profiles"
 )
@@ -52,4 +56,37 @@ func LintWinError(w *WindowsError) lint.WinError {
 		return lint.WinError{}
 	}
 	return lint.WinError{Name: w.Name, HRESULT: uint32(w.HRESULT), WinHTTP: w.WinHTTP}
+}
+
+// mergeDuplicates drops the finding of a pair that reports one problem of
+// the leaf twice, keeping the one that says more:
+//   - e_not_valid_at (the validity rule) when the chain reports the leaf as
+//     chain_expired or chain_not_yet_valid: the chain finding carries the
+//     Windows error;
+//   - sha1_signature (the chain's warning that Windows accepts SHA-1 under
+//     an enterprise root) about the leaf when e_signature_not_sha2 reports
+//     it: SHA-1 is a ConfigMgr requirement, not a chain failure
+//     (windows-trust.md §1); a SHA-1 CA of the chain keeps its warning.
+func mergeDuplicates(fs []Finding, leaf *x509.Certificate, at time.Time) []Finding {
+	if leaf == nil {
+		return fs
+	}
+	has := map[string]bool{}
+	for _, f := range fs {
+		has[f.ID] = true
+	}
+	leafTime := !at.IsZero() && (at.Before(leaf.NotBefore) || at.After(leaf.NotAfter))
+	dropValidity := leafTime && (has["chain_expired"] || has["chain_not_yet_valid"])
+	leafName := displayName(leaf) + " "
+	var out []Finding
+	for _, f := range fs {
+		switch {
+		case dropValidity && f.ID == "e_not_valid_at":
+			continue
+		case has["e_signature_not_sha2"] && f.ID == "sha1_signature" && strings.HasPrefix(f.Message, leafName):
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"crypto/x509"
 	"strings"
 
 	"github.com/cmgpki/cmgpki/lint"
@@ -17,7 +18,7 @@ func init() {
 			Name:        "e_chain_incomplete",
 			Description: "the chain must be complete: an issuer for every element up to a root",
 			Citation:    lint.Cite(lint.SrcChain, "CERT_TRUST_IS_PARTIAL_CHAIN: the chain could not be built up to a root"),
-			Fix:         "include the intermediate CA certificates in the PFX (or install them in the client's Intermediate Certification Authorities store) and publish them at the AIA URL",
+			Fix:         "include the intermediate CA certificates in the PFX (or install them in the client's Intermediate Certification Authorities store) and publish them at the AIA URL; when the certificate names an http:// AIA caIssuers URL, check again with --aia-fetch: Windows fetches the issuer from it",
 			WinError:    lint.Chaining,
 		},
 		Check: func(s ChainSubject, _ lint.Env) lint.Outcome {
@@ -25,6 +26,9 @@ func init() {
 				if e.Status.Has(TrustIsPartialChain) {
 					for _, p := range e.Problems {
 						if strings.HasPrefix(p, "no issuer found") {
+							if u := httpCAIssuers(e.Cert); u != "" && len(s.Result.AIA) == 0 {
+								return lint.Failf("%s; its AIA caIssuers URL %s was not fetched: check again with --aia-fetch, as Windows fetches it", p, u)
+							}
 							return lint.Failf("%s", p)
 						}
 					}
@@ -33,4 +37,17 @@ func init() {
 			return lint.PassOutcome
 		},
 	})
+}
+
+// httpCAIssuers is the first http:// AIA caIssuers URL of c ("" when none).
+func httpCAIssuers(c *x509.Certificate) string {
+	if c == nil {
+		return ""
+	}
+	for _, u := range c.IssuingCertificateURL {
+		if strings.HasPrefix(strings.ToLower(u), "http://") {
+			return u
+		}
+	}
+	return ""
 }

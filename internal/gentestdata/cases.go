@@ -131,10 +131,10 @@ func specs() []spec {
 			mutate: func(c *x509.Certificate) { c.IssuingCertificateURL = nil }, expect: one("w_aia_missing", W)},
 		spec{rule: "w_cdp_missing", name: "cmg-without-cdp", role: profiles.CMGServer,
 			mutate: func(c *x509.Certificate) { c.CRLDistributionPoints = nil }, expect: one("w_cdp_missing", W)},
-		spec{rule: "w_cdp_missing", name: "client-ldap-cdp-only", role: profiles.PKIClient,
+		spec{rule: "w_revocation_url_not_http", name: "client-ldap-cdp-only", role: profiles.PKIClient,
 			mutate: func(c *x509.Certificate) {
 				c.CRLDistributionPoints = []string{"ldap:///CN=Corpus%20Issuing%20CA,CN=pki,CN=CDP,CN=Public%20Key%20Services,CN=Services,CN=Configuration,DC=contoso,DC=com?certificateRevocationList?base?objectClass=cRLDistributionPoint"}
-			}, expect: one("w_cdp_missing", W)},
+			}, expect: one("w_revocation_url_not_http", W)},
 		spec{rule: "w_client_computer_name_missing", name: "client-name-in-san-only", role: profiles.PKIClient, computer: "client01",
 			mutate: func(c *x509.Certificate) { c.Subject = pkix.Name{} }, expect: one("w_client_computer_name_missing", W)},
 		spec{rule: "w_client_computer_name_missing", name: "client-of-another-computer", role: profiles.PKIClient, computer: "client07",
