@@ -169,7 +169,7 @@ func displayCert(c *x509.Certificate) string {
 	if c.Subject.CommonName != "" {
 		return fmt.Sprintf("%q", c.Subject.CommonName)
 	}
-	return fmt.Sprintf("%q", c.Subject.String())
+	return fmt.Sprintf("%q", certio.DN(c.RawSubject))
 }
 
 // certExts are the file name extensions read from a directory.

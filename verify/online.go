@@ -252,7 +252,7 @@ func (b *builder) cdpCheck(cert, issuer *x509.Certificate, u string) (Retrieval,
 		return att, nil
 	}
 	if !bytes.Equal(rl.RawIssuer, issuer.RawSubject) {
-		att.Result, att.Detail = "invalid", fmt.Sprintf("CRL issuer %q is not the certificate's issuer %q", rl.Issuer.String(), issuer.Subject.String())
+		att.Result, att.Detail = "invalid", fmt.Sprintf("CRL issuer %q is not the certificate's issuer %q", certio.DN(rl.RawIssuer), certio.DN(issuer.RawSubject))
 		return att, nil
 	}
 	if err := usableCRL(rl, cert, issuer, b.opts.fetchedAt()); err != nil {
@@ -294,7 +294,7 @@ func (b *builder) ocspCheck(cert, issuer *x509.Certificate, u string) (Retrieval
 		att.Result, att.Detail = "invalid", err.Error()
 		return att, nil
 	}
-	res := &RevocationResult{Source: "ocsp", URL: u, Responder: signer.Subject.String(),
+	res := &RevocationResult{Source: "ocsp", URL: u, Responder: certio.DN(signer.RawSubject),
 		ThisUpdate: tp(resp.ThisUpdate), NextUpdate: tp(resp.NextUpdate)}
 	switch resp.Status {
 	case ocsp.Good:
@@ -326,7 +326,7 @@ func checkOCSP(resp *ocsp.Response, cert, issuer *x509.Certificate, at time.Time
 	if rc := resp.Certificate; rc != nil && !bytes.Equal(rc.RawSubjectPublicKeyInfo, issuer.RawSubjectPublicKeyInfo) {
 		// ParseResponseForCert verified the response under rc's key.
 		if !bytes.Equal(rc.RawIssuer, issuer.RawSubject) {
-			return nil, fmt.Errorf("delegated responder %s is issued by %q, not by the certificate's issuer", displayName(rc), rc.Issuer.String())
+			return nil, fmt.Errorf("delegated responder %s is issued by %q, not by the certificate's issuer", displayName(rc), certio.DN(rc.RawIssuer))
 		}
 		if _, err := checkSignature(rc.SignatureAlgorithm, rc.RawTBSCertificate, rc.Signature, issuer); err != nil {
 			return nil, fmt.Errorf("delegated responder %s is not signed by %s: %v", displayName(rc), displayName(issuer), err)

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/cmgpki/cmgpki/internal/certio"
 )
 
 // RevocationStatus is the revocation result of one element.
@@ -83,13 +85,13 @@ func crlVerdict(rl *x509.RevocationList, cert, issuer *x509.Certificate) *Revoca
 	for _, e := range rl.RevokedCertificateEntries {
 		if e.SerialNumber != nil && e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
 			t := e.RevocationTime.UTC()
-			return &RevocationResult{Status: RevRevoked, Source: "crl", CRLIssuer: rl.Issuer.String(),
+			return &RevocationResult{Status: RevRevoked, Source: "crl", CRLIssuer: certio.DN(rl.RawIssuer),
 				CRLNumber: crlLabel(rl), RevokedAt: &t, ReasonCode: e.ReasonCode,
 				ThisUpdate: tp(rl.ThisUpdate), NextUpdate: tp(rl.NextUpdate),
 				Detail: fmt.Sprintf("revoked at %s (reason %d) by CRL %s of %s", t.Format(timeFmt), e.ReasonCode, crlLabel(rl), displayName(issuer))}
 		}
 	}
-	return &RevocationResult{Status: RevGood, Source: "crl", CRLIssuer: rl.Issuer.String(), CRLNumber: crlLabel(rl),
+	return &RevocationResult{Status: RevGood, Source: "crl", CRLIssuer: certio.DN(rl.RawIssuer), CRLNumber: crlLabel(rl),
 		ThisUpdate: tp(rl.ThisUpdate), NextUpdate: tp(rl.NextUpdate),
 		Detail: fmt.Sprintf("not on CRL %s of %s", crlLabel(rl), displayName(issuer))}
 }
