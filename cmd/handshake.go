@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cmgpki/cmgpki/flow"
 	"github.com/cmgpki/cmgpki/handshake"
 	"github.com/cmgpki/cmgpki/internal/certio"
 	"github.com/cmgpki/cmgpki/lab"
@@ -27,6 +28,7 @@ type handshakeOptions struct {
 	keyPasswordFile string
 	scenarioSet     bool
 	logs            string
+	report          string
 	siteNoCRLCheck  bool
 	// Your own certificates.
 	cmgCert, mpCert, cpCert, clientCert string
@@ -103,6 +105,7 @@ Exit codes:
 	fl.StringVar(&o.clientCert, "client-cert", "", "your PKI client certificate, PFX or PEM with key (runs pki-client-preferred by default)")
 	fl.StringSliceVar(&o.roots, "roots", nil, "your trusted roots (and intermediates): files or directories (repeatable); added to every store and uploaded to the CMG")
 	fl.StringVar(&o.passwordFile, "password-file", "", "password of your PFX files (or $CMGPKI_PFX_PASSWORD)")
+	fl.StringVar(&o.report, "report", "", "write the run as a self-contained HTML report (FILE.html; with --scenario all, FILE-SCENARIO.html per scenario): sequence diagram with the failing step marked, evidence beside each step")
 	fl.StringVar(&o.logs, "logs", "", "write each component's log into DIR (DIR/SCENARIO with --scenario all): client logs in CMTrace format, site logs in the site-server format")
 	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys (or $CMGPKI_KEY_PASSWORD)")
 	addOutputFlag(c, &o.output)
@@ -184,6 +187,20 @@ func runHandshake(ctx context.Context, f *Factory, o *handshakeOptions) error {
 			n += len(files)
 		}
 		f.notef("wrote %d log file(s) under %s", n, o.logs)
+	}
+	if o.report != "" {
+		for _, s := range mx.Scenarios {
+			path := o.report
+			if o.scenario == "all" {
+				path = strings.TrimSuffix(o.report, filepath.Ext(o.report)) + "-" + s.Name + ".html"
+			}
+			run := flow.Flow{Schema: mx.Schema, Scenario: s.Name, Result: s.Got, FailingStep: s.FailingStep,
+				Code: s.Windows, Notes: s.Notes, Steps: s.Steps}
+			if err := writeFlowReport(path, "cmgpki handshake: "+s.Name, &run, nil, nil, f.Clock.Now()); err != nil {
+				return err
+			}
+			f.notef("wrote the report of %s to %s", s.Name, path)
+		}
 	}
 	if strings.EqualFold(o.output, "json") {
 		if err := renderJSON(f.IO.Out, mx); err != nil {

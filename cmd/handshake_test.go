@@ -31,6 +31,27 @@ func TestHandshakeCommand(t *testing.T) {
 		}
 	})
 
+	t.Run("report", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "crl.html")
+		r := runCmd(t, nil, "handshake", "--lab", dir, "--scenario", "crl-unreachable", "--report", out)
+		if r.code != ExitOK {
+			t.Fatalf("exit %d: %s", r.code, r.errOut)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		html := string(b)
+		for _, want := range []string{"<svg", "FAILED at step cmg-tls", "CRYPT_E_REVOCATION_OFFLINE", "security-settings"} {
+			if !strings.Contains(html, want) {
+				t.Errorf("report lacks %q", want)
+			}
+		}
+		if strings.Contains(html, "<script") || strings.Contains(html, "http://") && strings.Contains(html, "src=\"http") {
+			t.Error("the report is not self-contained")
+		}
+	})
+
 	t.Run("matrix json", func(t *testing.T) {
 		r := runCmd(t, nil, "handshake", "--lab", dir, "--scenario", "all", "--output", "json")
 		if r.code != ExitOK {
