@@ -21,7 +21,7 @@ type issueOptions struct {
 	notBefore, template                                string
 	pfxPasswordFile, keyPasswordFile                   string
 	force                                              bool
-	output                                             string
+	output, store                                      string
 }
 
 func newIssueCmd(f *Factory, runF func(*issueOptions) error) *cobra.Command {
@@ -73,6 +73,7 @@ Arguments:
 	fl.StringVar(&o.pfxPasswordFile, "pfx-password-file", "", "PFX password file (or $CMGPKI_PFX_PASSWORD) for a lab made with your own password; a lab with pfx-password.txt uses that one")
 	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys, also used for the new key (or $CMGPKI_KEY_PASSWORD)")
 	fl.StringVar(&o.template, "template", "", "x509util template file applied on top of the profile")
+	fl.StringVar(&o.store, "store", "", "revocation store that records the new certificate: sqlite:PATH or postgres://... (default $CMGPKI_STORE, else DIR/revocation.db when it exists)")
 	fl.BoolVar(&o.force, "force", false, "replace a certificate of the same name (the old one is not revoked: it stays in the manifest's replaced list, revocable)")
 	addOutputFlag(c, &o.output)
 	_ = c.RegisterFlagCompletionFunc("key-type", issueKeyTypes)
@@ -133,7 +134,9 @@ func runIssue(c *cobra.Command, f *Factory, o *issueOptions) error {
 		cp := *e
 		old = &cp
 	}
-	opts.Recorder = recorderFor(f, o.lab)
+	if opts.Recorder, err = recorderFor(f, o.store, o.lab); err != nil {
+		return err
+	}
 	e, err := l.Issue(c.Context(), ca.CertSpec{Name: o.name, Profile: o.profile, CN: o.cn, SANs: o.sans,
 		KeyType: o.keyType, Validity: o.validity, PFXFormat: o.pfxFormat}, opts)
 	if err != nil {

@@ -194,19 +194,19 @@ func (r storeRecorder) Record(ctx context.Context, c *x509.Certificate, issuer s
 // recorderFor returns a recorder when the lab already has a revocation
 // store, so a running `serve` learns of new certificates at once. A lab
 // without a store needs none: the store imports the manifest when created.
-// $CMGPKI_STORE selects the store as --store does for the other commands;
-// an invalid value records nothing here (revoke, crl and serve report it).
-func recorderFor(f *Factory, dir string) ca.Recorder {
-	loc, err := resolveStore(f, "", dir)
+// --store (storeFlag) or $CMGPKI_STORE selects the store as for revoke, crl
+// and serve; an invalid value is a usage error naming where it came from.
+func recorderFor(f *Factory, storeFlag, dir string) (ca.Recorder, error) {
+	loc, err := resolveStore(f, storeFlag, dir)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	if loc.url == "" {
 		if _, err := os.Stat(loc.path); errors.Is(err, fs.ErrNotExist) {
-			return nil
+			return nil, nil
 		}
 	}
-	return storeRecorder{loc: loc}
+	return storeRecorder{loc: loc}, nil
 }
 
 // addStoreFlag adds --store to a command that opens the revocation store.

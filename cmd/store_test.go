@@ -131,3 +131,39 @@ func TestIssueRecordsInPostgres(t *testing.T) {
 		t.Error("a SQLite store was created although CMGPKI_STORE names PostgreSQL")
 	}
 }
+
+// TestIssueStoreFlag: issue takes --store like revoke, crl and serve; a bad
+// value is a usage error naming the flag, and nothing is issued.
+func TestIssueStoreFlag(t *testing.T) {
+	c := pgtest.Shared(t)
+	dir, pg := pgLab(t, c, "127.0.0.1:8080")
+	if r := runCmd(t, nil, "crl", "--lab", dir, "--store", pg); r.code != 0 {
+		t.Fatal(r.errOut)
+	}
+	if r := runCmd(t, nil, "issue", "pki-client", "--lab", dir, "--name", "c8", "--cn", "c8.contoso.com", "--store", pg); r.code != 0 {
+		t.Fatal(r.errOut)
+	}
+	st, err := crl.OpenPostgres(t.Context(), pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	all, err := st.All(t.Context(), "issuing-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range all {
+		found = found || r.Subject == "CN=c8.contoso.com"
+	}
+	if !found {
+		t.Errorf("issue --store did not record the certificate in PostgreSQL (%d records)", len(all))
+	}
+	r := runCmd(t, nil, "issue", "pki-client", "--lab", dir, "--name", "c7", "--cn", "c7.contoso.com", "--store", "mysql://x")
+	if r.code != ExitUsage || !strings.Contains(r.errOut, "--store") {
+		t.Errorf("bad --store: exit %d: %s", r.code, r.errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "certs", "c7.crt")); err == nil {
+		t.Error("a certificate was issued although --store was bad")
+	}
+}
