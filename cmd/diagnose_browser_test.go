@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +112,69 @@ func TestDiagnoseReportInBrowser(t *testing.T) {
 	}
 	if !red {
 		t.Error("no red (failing step) in the screenshot")
+	}
+}
+
+// hopSubjects are the subjects of the server chain of the first hop table
+// of step in an HTML report (as written or as Chromium serialises it), with
+// whether each row is marked failing and its status text.
+func hopSubjects(html, step string) (subjects, statuses []string, bad []bool) {
+	_, rest, ok := strings.Cut(html, `data-chain-step="`+step+`"`)
+	if !ok {
+		return nil, nil, nil
+	}
+	tbl, _, _ := strings.Cut(rest, "</table>")
+	re := regexp.MustCompile(`<tr( class="bad")?><td>CMG \(server\)</td><td>\d+</td><td>([^<]*)</td>.*?<td class="status">([^<]*)</td>`)
+	for _, m := range re.FindAllStringSubmatch(tbl, -1) {
+		cn, _, _ := strings.Cut(strings.TrimPrefix(m[2], "CN="), ",")
+		subjects, statuses, bad = append(subjects, cn), append(statuses, m[3]), append(bad, m[1] != "")
+	}
+	return subjects, statuses, bad
+}
+
+// TestHandshakeReportInBrowser opens handshake reports in headless
+// Chromium: the cmg-tls step shows the chain the client built, and in
+// cmg-cert-revoked the leaf's row is marked failing with its revoked status.
+func TestHandshakeReportInBrowser(t *testing.T) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not installed; .ci/run installs it")
+		}
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	dir := t.TempDir()
+	lab := filepath.Join(dir, "lab")
+	if r := runCmd(t, nil, "lab", "create", "--out", lab); r.code != ExitOK {
+		t.Fatalf("lab create: exit %d: %s", r.code, r.errOut)
+	}
+	dom := func(scenario string) string {
+		report := filepath.Join(dir, scenario+".html")
+		if r := runCmd(t, nil, "handshake", "--lab", lab, "--scenario", scenario, "--report", report); r.code != ExitOK {
+			t.Fatalf("handshake %s: exit %d: %s", scenario, r.code, r.errOut)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		var out, errOut bytes.Buffer
+		cmd := exec.CommandContext(ctx, bin, chromiumArgs(t.TempDir(), "--dump-dom", "file://"+report)...)
+		cmd.Stdout, cmd.Stderr, cmd.Dir = &out, &errOut, dir
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("chromium: %v\n%s", err, errOut.String())
+		}
+		for _, l := range strings.Split(errOut.String(), "\n") {
+			if strings.Contains(l, "CONSOLE") {
+				t.Errorf("console message: %s", l)
+			}
+		}
+		return out.String()
+	}
+	want := "cmg.contoso.com > contoso.com Lab Issuing CA > contoso.com Lab Root CA"
+	subj, st, bad := hopSubjects(dom("happy-device-token"), "cmg-tls")
+	if strings.Join(subj, " > ") != want || strings.Join(st, ",") != "OK,OK,OK" || slices.Contains(bad, true) {
+		t.Errorf("happy cmg-tls chain = %q %q %v, want %q all OK", subj, st, bad, want)
+	}
+	subj, st, bad = hopSubjects(dom("cmg-cert-revoked"), "cmg-tls")
+	if strings.Join(subj, " > ") != want || len(st) != 3 || !strings.Contains(st[0], "IS_REVOKED") || !bad[0] || bad[1] || bad[2] {
+		t.Errorf("revoked cmg-tls chain = %q %q %v, want the leaf marked revoked", subj, st, bad)
 	}
 }

@@ -53,12 +53,31 @@ type reportStep struct {
 	flow.Step
 	TimeText string
 }
+
+// reportChains are the TLS hops of one step: a table per hop, or (a run
+// read from logs, which carry no certificates) the proof command to run.
+type reportChains struct {
+	ID, Status, Proof string
+	Hops              []reportHop
+}
+type reportHop struct {
+	From, To, Version, Cipher string
+	Failed                    bool
+	Rows                      []reportChainRow
+}
+type reportChainRow struct {
+	flow.ChainCert
+	Side, StatusText string
+	N                int
+}
+
 type reportData struct {
 	Title, Generated, Result, FailingStep, Code string
 	Width, Height, Bottom                       int
 	Actors                                      []svgActor
 	Arrows                                      []svgStep
 	Steps                                       []reportStep
+	Chains                                      []reportChains
 	Findings                                    []reportFinding
 	Notes                                       []string
 	Missing                                     []string
@@ -74,7 +93,8 @@ h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.5em}
 .summary{padding:.6em 1em;border-radius:4px;display:inline-block;font-weight:600}
 .summary.fail{background:#fde7e9;color:#a4262c}.summary.pass{background:#dff6dd;color:#107c10}
 table{border-collapse:collapse;width:100%;font-size:.9em} td,th{border:1px solid #ccc;padding:.35em .5em;vertical-align:top;text-align:left}
-tr.fail td{background:#fde7e9} tr.pass td:nth-child(2){color:#107c10} tr.skip td{color:#605e5c}
+tr.fail td{background:#fde7e9} table.hop{margin:.5em 0 1em} table.hop caption{text-align:left;font-weight:600;padding:.2em 0}
+table.hop tr.bad td{background:#fde7e9;color:#a4262c;font-weight:600} .nochain{color:#605e5c} tr.pass td:nth-child(2){color:#107c10} tr.skip td{color:#605e5c}
 code,pre{font-family:Consolas,Menlo,monospace;font-size:.85em} pre{white-space:pre-wrap;margin:.2em 0}
 .finding{border-left:4px solid #a4262c;padding:.2em 1em;margin:1em 0}.finding.warn{border-color:#c19c00}
 svg text{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif}
@@ -111,11 +131,18 @@ svg text{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif}
 <p><b>Cause:</b> {{.Cause}}</p><p><b>Fix:</b> {{.Fix}}</p>{{if .Proof}}<p><b>Proof:</b> <code>{{.Proof}}</code></p>{{end}}<p><small>Source: {{.Citation}}</small></p></div>{{end}}{{end}}
 {{if .Missing}}<h2>Missing from the logs</h2><ul id="missing">{{range .Missing}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Notes}}<h2>Notes</h2><ul>{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
-<p><small>Certificate chains of the TLS hops are shown when the run holds them; logs do not record them.</small></p>
+{{if .Chains}}<h2>Certificate chains</h2><div id="chains">{{range .Chains}}
+<div class="hops {{.Status}}" data-chain-step="{{.ID}}"><h3>{{.ID}}</h3>
+{{range .Hops}}<table class="hop{{if .Failed}} fail{{end}}" data-from="{{.From}}" data-to="{{.To}}"><caption>{{actor .From}} → {{actor .To}}: {{if .Version}}{{.Version}}, {{.Cipher}}{{else}}handshake not completed{{end}}</caption>
+<thead><tr><th>Presented by</th><th>#</th><th>Subject</th><th>Issuer</th><th>Thumbprint (SHA-1)</th><th>Expires (UTC)</th><th>Status</th></tr></thead><tbody>
+{{range .Rows}}<tr{{if .Failed}} class="bad"{{end}}><td>{{.Side}}</td><td>{{.N}}</td><td>{{.Subject}}</td><td>{{.Issuer}}</td><td><code>{{.SHA1Thumbprint}}</code></td><td>{{.NotAfter}}</td><td class="status">{{.StatusText}}</td></tr>
+{{end}}</tbody></table>
+{{else}}<p class="nochain">no certificates in the logs; run the proof command{{if .Proof}}: <code>{{.Proof}}</code>{{end}}</p>
+{{end}}</div>{{end}}</div>{{end}}
 </body></html>
 `
 
-var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }}).Parse(reportTpl))
+var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"add": func(a, b int) int { return a + b }, "actor": actorLabel}).Parse(reportTpl))
 
 // buildReport lays out the sequence diagram of run.
 func buildReport(title string, run *flow.Flow, findings []reportFinding, missing []string, generated time.Time) reportData {
@@ -169,6 +196,7 @@ func buildReport(title string, run *flow.Flow, findings []reportFinding, missing
 		}
 		d.Steps = append(d.Steps, rs)
 	}
+	d.Chains = buildChains(run)
 	d.Bottom = top + len(run.Steps)*rowH + 10
 	d.Height = d.Bottom + 20
 	return d
@@ -209,4 +237,45 @@ func writeFlowReport(path, title string, run *flow.Flow, findings []reportFindin
 		return fmt.Errorf("--report %s: %w", path, err)
 	}
 	return nil
+}
+
+// actorLabel is the diagram's name of a component.
+func actorLabel(id string) string {
+	for _, a := range reportActors {
+		if a.id == id {
+			return a.label
+		}
+	}
+	return id
+}
+
+// buildChains lays out the TLS hops of each step. A run read from logs
+// holds none (logs do not carry certificates): every step that ran gets the
+// pointer to its proof command instead, nothing invented.
+func buildChains(run *flow.Flow) []reportChains {
+	fromLogs := strings.HasPrefix(run.Schema, "cmgpki/diagnose/")
+	var out []reportChains
+	for _, s := range run.Steps {
+		rc := reportChains{ID: s.ID, Status: string(s.Status), Proof: s.Proof}
+		for _, h := range s.TLS {
+			rh := reportHop{From: h.From, To: h.To, Version: h.Version, Cipher: h.Cipher}
+			add := func(side string, chain []flow.ChainCert) {
+				for i, c := range chain {
+					st := c.Status
+					if st == "" {
+						st = "presented (not judged here)"
+					}
+					rh.Rows = append(rh.Rows, reportChainRow{ChainCert: c, Side: side, StatusText: st, N: i})
+					rh.Failed = rh.Failed || c.Failed()
+				}
+			}
+			add(actorLabel(h.To)+" (server)", h.Server)
+			add(actorLabel(h.From)+" (client)", h.Client)
+			rc.Hops = append(rc.Hops, rh)
+		}
+		if len(rc.Hops) > 0 || (fromLogs && s.Status != flow.Skip) {
+			out = append(out, rc)
+		}
+	}
+	return out
 }

@@ -109,7 +109,8 @@ func TestDiagnoseReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := string(b)
-	for _, want := range []string{`data-step="location" data-status="fail"`, `✗ FAILED`, `data-step="ccm-token" data-status="skip"`, "<svg", "StatusText= CMGConnector_Clientcertificaterequired", "VerboseLogging=1"} {
+	for _, want := range []string{`data-step="location" data-status="fail"`, `✗ FAILED`, `data-step="ccm-token" data-status="skip"`, "<svg", "StatusText= CMGConnector_Clientcertificaterequired", "VerboseLogging=1",
+		`data-chain-step="location"`, "no certificates in the logs; run the proof command"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -121,5 +122,9 @@ func TestDiagnoseReport(t *testing.T) {
 	}
 	if strings.Contains(html, "<script") || strings.Contains(html, "<link") || strings.Contains(html, " src=") {
 		t.Error("report holds a script, a link or an external source")
+	}
+	// logs carry no certificates: nothing is invented
+	if strings.Contains(html, `<table class="hop`) || strings.Contains(html, `data-chain-step="ccm-token"`) {
+		t.Error("a report read from logs shows a certificate chain, or one for a step that never ran")
 	}
 }

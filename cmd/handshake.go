@@ -60,7 +60,10 @@ would log, and the fix. --scenario all runs the scenario matrix: scenario,
 expected, got, failing step, code. --output json prints {"schema":
 "cmgpki/handshake/v1", "scenarios": [{"name", "description", "expected", "got",
 "expected_failing_step", "failing_step", "code", "windows_error", "steps": [{"step", "component",
-"time", "result", "detail", "evidence", "windows_error", "http", "fix", "proof"}]}]}.
+"time", "result", "detail", "evidence", "windows_error", "http", "fix", "proof", "tls": [{"from", "to",
+"server_chain", "client_chain": [{"subject", "issuer", "thumbprint_sha1", "not_after", "status"}],
+"tls_version", "cipher"}]}]}]}: each TLS connection of the step, the chains presented and the
+verifier's status of each element ("OK", or the CERT_TRUST_ flags without the prefix).
 
 --logs DIR writes the logs of the run: ccmsetup.log, ClientIDManagerStartup.log,
 LocationServices.log, CcmMessaging.log and ADALOperationProvider.log in CMTrace
@@ -105,7 +108,7 @@ Exit codes:
 	fl.StringVar(&o.clientCert, "client-cert", "", "your PKI client certificate, PFX or PEM with key (runs pki-client-preferred by default)")
 	fl.StringSliceVar(&o.roots, "roots", nil, "your trusted roots (and intermediates): files or directories (repeatable); added to every store and uploaded to the CMG")
 	fl.StringVar(&o.passwordFile, "password-file", "", "password of your PFX files (or $CMGPKI_PFX_PASSWORD)")
-	fl.StringVar(&o.report, "report", "", "write the run as a self-contained HTML report (FILE.html; with --scenario all, FILE-SCENARIO.html per scenario): sequence diagram with the failing step marked, evidence beside each step")
+	fl.StringVar(&o.report, "report", "", "write the run as a self-contained HTML report (FILE.html; with --scenario all, FILE-SCENARIO.html per scenario): sequence diagram with the failing step marked, evidence beside each step, the certificate chain of each TLS hop")
 	fl.StringVar(&o.logs, "logs", "", "write each component's log into DIR (DIR/SCENARIO with --scenario all): client logs in CMTrace format, site logs in the site-server format")
 	fl.StringVar(&o.keyPasswordFile, "key-password-file", "", "password of encrypted lab keys (or $CMGPKI_KEY_PASSWORD)")
 	addOutputFlag(c, &o.output)

@@ -47,6 +47,15 @@ func TestHandshakeCommand(t *testing.T) {
 				t.Errorf("report lacks %q", want)
 			}
 		}
+		// the client's chain of the CMG certificate, the root's revocation
+		// not checked and the leaf's unknown (CRL offline)
+		subj, st, _ := hopSubjects(html, "cmg-tls")
+		if strings.Join(subj, " > ") != "cmg.contoso.com > contoso.com Lab Issuing CA > contoso.com Lab Root CA" || len(st) != 3 || !strings.Contains(st[0], "OFFLINE_REVOCATION") {
+			t.Errorf("cmg-tls chain = %q %q", subj, st)
+		}
+		if strings.Contains(html, "no certificates in the logs") {
+			t.Error("a simulated run says its certificates came from logs")
+		}
 		if strings.Contains(html, "<script") || strings.Contains(html, "http://") && strings.Contains(html, "src=\"http") {
 			t.Error("the report is not self-contained")
 		}

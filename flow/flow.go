@@ -67,7 +67,39 @@ type Step struct {
 	// Proof is the cmgpki command that proves the stage's certificate
 	// decision on its own, where one applies.
 	Proof string `json:"proof,omitempty"`
+	// TLS is every TLS connection the stage made, with the chains presented
+	// and the verifier's judgement of each element. The simulator fills it;
+	// logs do not carry certificates, so diagnosis leaves it empty.
+	TLS []Hop `json:"tls,omitempty"`
 }
+
+// Hop is one TLS connection between two components.
+type Hop struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Server is the chain the server presented, leaf first, as the client
+	// built it (with the root when the path reached one).
+	Server []ChainCert `json:"server_chain,omitempty"`
+	// Client is the chain the client presented (mutual TLS), leaf first.
+	Client  []ChainCert `json:"client_chain,omitempty"`
+	Version string      `json:"tls_version,omitempty"` // "TLS 1.3"; "" when the handshake did not complete
+	Cipher  string      `json:"cipher,omitempty"`
+}
+
+// ChainCert is one element of a chain. Names are rendered as certutil
+// prints them; Status is the trust status as the verifier judged it: "OK",
+// the CERT_TRUST_ flags without their prefix ("IS_REVOKED|..."), or ""
+// when no verifier judged the element (a certificate only presented).
+type ChainCert struct {
+	Subject        string `json:"subject"`
+	Issuer         string `json:"issuer"`
+	SHA1Thumbprint string `json:"thumbprint_sha1"`
+	NotAfter       string `json:"not_after"` // RFC 3339, UTC
+	Status         string `json:"status,omitempty"`
+}
+
+// Failed reports whether Status holds a trust error.
+func (c ChainCert) Failed() bool { return c.Status != "" && c.Status != "OK" }
 
 // Flow is one run of the client flow.
 type Flow struct {

@@ -96,8 +96,17 @@ func (c *client) cmg(ctx context.Context, method, path string, body []byte, head
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	c.lastErr = nil
+	c.lastChain, c.lastErr = nil, nil
 	resp, err := c.e.net.client(c.cmgTLS(ctx, host)).Do(req)
+	var cs *tls.ConnectionState
+	if err == nil {
+		cs = resp.TLS
+	}
+	if c.lastChain != nil { // a TLS handshake reached the client's verdict
+		h := newHop(CompClient, CompCMG, cs)
+		h.Server, h.Client = judged(c.lastChain), presentedTLS(c.pki)
+		c.e.addHop(h)
+	}
 	if err != nil {
 		if c.lastErr != nil {
 			return result{tlsErr: c.lastErr, err: err}
@@ -110,7 +119,7 @@ func (c *client) cmg(ctx context.Context, method, path string, body []byte, head
 }
 
 func (c *client) step(id, comp string, mark int, st Status, detail string) *Step {
-	return c.f.Add(Step{ID: id, Component: comp, Time: c.e.clk.Now(), Status: st, Detail: detail, Evidence: c.e.logs.since(mark)})
+	return c.f.Add(Step{ID: id, Component: comp, Time: c.e.clk.Now(), Status: st, Detail: detail, Evidence: c.e.logs.since(mark), TLS: c.e.takeHops()})
 }
 
 // tlsFail records a failed step from a refused CMG certificate or a
@@ -374,6 +383,9 @@ func (c *client) entraToken(ctx context.Context, grant string) (string, error) {
 		return "", err
 	}
 	defer resp.Body.Close()
+	h := newHop(CompClient, CompEntra, resp.TLS)
+	h.Server, h.Client = verified(resp.TLS), presentedTLS(c.e.w.wpj)
+	c.e.addHop(h)
 	var out map[string]string
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out); err != nil {
 		return "", fmt.Errorf("token service: %s", resp.Status)

@@ -318,14 +318,33 @@ func (e *env) cpForward(w http.ResponseWriter, r *http.Request, mpPath, endpoint
 	if clientThumb != "" {
 		req.Header.Set("X-Sim-Client-Certificate", clientThumb) // modelled: the CMG passes the PKI client's identity
 	}
+	var mpChain *verify.ChainResult // the connection point's verdict on the MP's certificate
 	cl := e.net.client(&tls.Config{ServerName: e.m.MPName, InsecureSkipVerify: true, Time: e.clk.Now, ClientSessionCache: e.cpSessions,
 		Certificates: []tls.Certificate{*cert},
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			_, err := verify.Chain(cs.PeerCertificates[0], verify.ChainOptions{Roots: e.w.cpRoots, Intermediates: cs.PeerCertificates[1:],
+			res, err := verify.Chain(cs.PeerCertificates[0], verify.ChainOptions{Roots: e.w.cpRoots, Intermediates: cs.PeerCertificates[1:],
 				At: e.clk.Now(), Name: e.m.MPName, Usages: []verify.OID{verify.EKUServerAuth}})
+			mpChain = res
 			return err
 		}})
+	e.mu.Lock()
+	e.cpJudged = nil
+	e.mu.Unlock()
 	resp, err := cl.Do(req)
+	if mpChain != nil {
+		var cs *tls.ConnectionState
+		if err == nil {
+			cs = resp.TLS
+		}
+		h := newHop(CompCP, CompMP, cs)
+		h.Server, h.Client = judged(mpChain), presentedTLS(cert)
+		e.mu.Lock()
+		if e.cpJudged != nil {
+			h.Client = judged(e.cpJudged) // as the MP judged it
+		}
+		e.mu.Unlock()
+		e.addHop(h)
+	}
 	if err != nil {
 		e.logs.add(logCP, "Failed to forward to '%s': %v", internal, err)
 		httpError(w, http.StatusBadGateway, "CMGConnector_ForwardFailed", err.Error())
@@ -366,7 +385,11 @@ func (e *env) mpHandler() http.Handler {
 		if e.m.inLab(r.TLS.PeerCertificates[0]) {
 			o.Revocation, o.Fetcher = verify.RevocationChainExcludeRoot, e.siteFetcher
 		}
-		if _, err := verify.ChainContext(r.Context(), r.TLS.PeerCertificates[0], o); err != nil {
+		res, err := verify.ChainContext(r.Context(), r.TLS.PeerCertificates[0], o)
+		e.mu.Lock()
+		e.cpJudged = res
+		e.mu.Unlock()
+		if err != nil {
 			httpError(w, http.StatusForbidden, errClientCertRequired, err.Error())
 			return
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cmgpki/cmgpki/crl"
+	"github.com/cmgpki/cmgpki/flow"
 	"github.com/cmgpki/cmgpki/internal/clock"
 	"github.com/cmgpki/cmgpki/verify"
 )
@@ -101,6 +102,12 @@ type env struct {
 	// still judges every one in VerifyConnection.
 	clientSessions, cpSessions tls.ClientSessionCache
 	mu                         sync.Mutex
+	// hops are the TLS connections made since the last step was recorded
+	// (guarded by mu); the next step takes them.
+	hops []flow.Hop
+	// cpJudged is the MP's verdict on the connection point's client
+	// certificate in the latest forwarded request (guarded by mu).
+	cpJudged *verify.ChainResult
 }
 
 // start brings up the revocation server, the Entra token service, the MP
