@@ -111,21 +111,8 @@ func TestIssueRecordsInPostgres(t *testing.T) {
 	if r := runCmd(t, env, "issue", "pki-client", "--lab", dir, "--name", "c9", "--cn", "c9.contoso.com"); r.code != 0 {
 		t.Fatal(r.errOut)
 	}
-	st, err := crl.OpenPostgres(t.Context(), pg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	all, err := st.All(t.Context(), "issuing-ca")
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, r := range all {
-		found = found || r.Subject == "CN=c9.contoso.com"
-	}
-	if !found {
-		t.Errorf("the issued certificate is not in the PostgreSQL store (%d records)", len(all))
+	if !pgHasSubject(t, pg, "CN=c9.contoso.com") {
+		t.Error("the issued certificate is not in the PostgreSQL store")
 	}
 	if _, err := os.Stat(filepath.Join(dir, crl.StoreFile)); err == nil {
 		t.Error("a SQLite store was created although CMGPKI_STORE names PostgreSQL")
@@ -143,21 +130,8 @@ func TestIssueStoreFlag(t *testing.T) {
 	if r := runCmd(t, nil, "issue", "pki-client", "--lab", dir, "--name", "c8", "--cn", "c8.contoso.com", "--store", pg); r.code != 0 {
 		t.Fatal(r.errOut)
 	}
-	st, err := crl.OpenPostgres(t.Context(), pg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	all, err := st.All(t.Context(), "issuing-ca")
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, r := range all {
-		found = found || r.Subject == "CN=c8.contoso.com"
-	}
-	if !found {
-		t.Errorf("issue --store did not record the certificate in PostgreSQL (%d records)", len(all))
+	if !pgHasSubject(t, pg, "CN=c8.contoso.com") {
+		t.Error("issue --store did not record the certificate in PostgreSQL")
 	}
 	r := runCmd(t, nil, "issue", "pki-client", "--lab", dir, "--name", "c7", "--cn", "c7.contoso.com", "--store", "mysql://x")
 	if r.code != ExitUsage || !strings.Contains(r.errOut, "--store") {
@@ -166,4 +140,25 @@ func TestIssueStoreFlag(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "certs", "c7.crt")); err == nil {
 		t.Error("a certificate was issued although --store was bad")
 	}
+}
+
+// pgHasSubject reports whether the PostgreSQL store at url records a
+// certificate of the issuing CA with that subject.
+func pgHasSubject(t *testing.T, url, subject string) bool {
+	t.Helper()
+	st, err := crl.OpenPostgres(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	all, err := st.All(t.Context(), "issuing-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all {
+		if r.Subject == subject {
+			return true
+		}
+	}
+	return false
 }
