@@ -284,7 +284,9 @@ func (h *Handler) ocspGet(w http.ResponseWriter, r *http.Request, escaped string
 // form-encode the base64, turning '+' into ' ' (cfssl #354): spaces, sent as
 // %20, are read as '+'. One allocation holds both steps.
 func decodeGetPath(escaped string) ([]byte, bool) {
-	buf := make([]byte, len(escaped)+base64.StdEncoding.DecodedLen(len(escaped)))
+	// The decoded bytes never outnumber the unescaped ones, nor those the
+	// escaped ones; Decode needs room for a partial quantum of bad input.
+	buf := make([]byte, 2*len(escaped)+4)
 	raw := buf[:0]
 	for i := 0; i < len(escaped); i++ {
 		c := escaped[i]
