@@ -35,8 +35,18 @@ type Response struct {
 	NextUpdate time.Time
 	Status     int // ocsp.Good, ocsp.Revoked, ocsp.Unknown
 
-	// HTTP header values formatted once at signing time.
-	lastModified, expires, contentLength string
+	// HTTP header values formatted once at signing time, as the []string a
+	// http.Header holds (shared: net/http only reads them, and Set or Add
+	// replace or grow a one-element slice, never write into it).
+	etagHdr, lastModified, expires, contentLength []string
+	// cacheControl is the Cache-Control value of the last second it was
+	// asked for (max-age counts down to NextUpdate).
+	cacheControl atomic.Pointer[cacheControl]
+}
+
+type cacheControl struct {
+	age int64
+	hdr []string
 }
 
 type cacheKey struct {
@@ -256,9 +266,10 @@ func (r *Responder) sign(ri *responderIssuer, rec *Record, req *ocsp.Request, no
 		return nil, fmt.Errorf("crl: signing OCSP response for %s serial %x: %w", ri.Name, req.SerialNumber, err)
 	}
 	sum := sha256.Sum256(der)
-	return &Response{DER: der, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, ThisUpdate: e.ThisUpdate, NextUpdate: e.NextUpdate, Status: e.Status,
-		lastModified: e.ThisUpdate.Format(http.TimeFormat), expires: e.NextUpdate.Format(http.TimeFormat),
-		contentLength: strconv.Itoa(len(der))}, nil
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	return &Response{DER: der, ETag: etag, ThisUpdate: e.ThisUpdate, NextUpdate: e.NextUpdate, Status: e.Status,
+		etagHdr: []string{etag}, lastModified: []string{e.ThisUpdate.Format(http.TimeFormat)},
+		expires: []string{e.NextUpdate.Format(http.TimeFormat)}, contentLength: []string{strconv.Itoa(len(der))}}, nil
 }
 
 // Refresh re-signs the SHA-1 responses (what Windows and OpenSSL ask for) of

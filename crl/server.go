@@ -14,7 +14,6 @@ import (
 	"io"
 	"math/big"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -113,18 +112,39 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}
+
 // ServeHTTP routes a request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := requestPath(r)
 	if h.log == nil {
-		h.route(w, r)
+		h.route(w, r, p)
 		h.requests.Add(1)
 		return
 	}
 	start := h.clk.Now()
-	sw := &statusWriter{ResponseWriter: w}
-	h.route(sw, r)
+	sw := statusWriters.Get().(*statusWriter)
+	*sw = statusWriter{ResponseWriter: w}
+	h.route(sw, r, p)
 	h.requests.Add(1)
 	h.log.line(start, h.clk.Now().Sub(start), r, sw.status, sw.bytes)
+	*sw = statusWriter{}
+	statusWriters.Put(sw)
+}
+
+// requestPath is the path of r as the client sent it: never cleaned or
+// re-escaped. The server's request target (origin form) is used as is; a
+// request built otherwise (absolute form, or not from a server) falls back
+// to URL.EscapedPath, which is the same string for every valid target but
+// costs two passes over it (validEncoded, then unescape to compare).
+func requestPath(r *http.Request) string {
+	if u := r.RequestURI; len(u) > 0 && u[0] == '/' {
+		if i := strings.IndexByte(u, '?'); i >= 0 {
+			u = u[:i]
+		}
+		return u
+	}
+	return r.URL.EscapedPath()
 }
 
 func truncate(s string, n int) string {
@@ -134,20 +154,19 @@ func truncate(s string, n int) string {
 	return s
 }
 
-func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.EscapedPath()
+func (h *Handler) route(w http.ResponseWriter, r *http.Request, p string) {
 	if h.basePath != "" {
 		if !strings.HasPrefix(p, h.basePath+"/") {
 			http.NotFound(w, r)
 			return
 		}
-		p = strings.TrimPrefix(p, h.basePath)
+		p = p[len(h.basePath):]
 	}
 	switch {
 	case p == layout.OCSPPath || (p == layout.OCSPPath+"/" && r.Method == http.MethodPost):
 		h.ocspPost(w, r)
 	case strings.HasPrefix(p, layout.OCSPPath+"/"):
-		h.ocspGet(w, r, strings.TrimPrefix(p, layout.OCSPPath+"/"))
+		h.ocspGet(w, r, p[len(layout.OCSPPath)+1:])
 	case strings.HasPrefix(p, layout.CRLPrefix) && strings.HasSuffix(p, ".crl"):
 		h.serveCRL(w, r, strings.TrimSuffix(strings.TrimPrefix(p, layout.CRLPrefix), ".crl"))
 	case strings.HasPrefix(p, layout.CAPrefix) && strings.HasSuffix(p, ".cer"):
@@ -219,6 +238,17 @@ func (h *Handler) ocspPost(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "OCSP over POST at this path; GET requests go to /ocsp/{base64}", http.StatusMethodNotAllowed)
 		return
 	}
+	if n := r.ContentLength; n > 0 && n <= MaxRequestBytes {
+		// The usual request: its length is known and net/http's body reader
+		// stops at it, so one exact read replaces ReadAll's growing buffer.
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			h.ocspError(w, ocsp.MalformedRequestErrorResponse)
+			return
+		}
+		h.answer(w, r, body)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -240,21 +270,63 @@ func (h *Handler) ocspGet(w http.ResponseWriter, r *http.Request, escaped string
 		http.Error(w, "OCSP request too large", http.StatusRequestURITooLong)
 		return
 	}
-	raw, err := url.PathUnescape(escaped)
-	if err != nil {
+	der, ok := decodeGetPath(escaped)
+	if !ok {
 		h.ocspError(w, ocsp.MalformedRequestErrorResponse)
 		return
 	}
-	// Some clients form-encode the base64, turning '+' into ' ' (cfssl #354).
-	raw = strings.ReplaceAll(raw, " ", "+")
-	der, err := base64.StdEncoding.DecodeString(raw)
+	h.answer(w, r, der)
+}
+
+// decodeGetPath decodes the last segment of an RFC 5019 GET path: percent
+// escapes (as url.PathUnescape: a '%' not followed by two hex digits is an
+// error, '+' stays '+'), then base64 with or without padding. Some clients
+// form-encode the base64, turning '+' into ' ' (cfssl #354): spaces, sent as
+// %20, are read as '+'. One allocation holds both steps.
+func decodeGetPath(escaped string) ([]byte, bool) {
+	// The decoded bytes never outnumber the unescaped ones, nor those the
+	// escaped ones; Decode needs room for a partial quantum of bad input.
+	buf := make([]byte, 2*len(escaped)+4)
+	raw := buf[:0]
+	for i := 0; i < len(escaped); i++ {
+		c := escaped[i]
+		if c == '%' {
+			if i+2 >= len(escaped) || !isHex(escaped[i+1]) || !isHex(escaped[i+2]) {
+				return nil, false
+			}
+			c = unhex(escaped[i+1])<<4 | unhex(escaped[i+2])
+			i += 2
+		}
+		if c == ' ' {
+			c = '+'
+		}
+		raw = append(raw, c)
+	}
+	dst := buf[len(escaped):]
+	n, err := base64.StdEncoding.Decode(dst, raw)
 	if err != nil {
-		if der, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(raw, "=")); err != nil {
-			h.ocspError(w, ocsp.MalformedRequestErrorResponse)
-			return
+		for len(raw) > 0 && raw[len(raw)-1] == '=' {
+			raw = raw[:len(raw)-1]
+		}
+		if n, err = base64.RawStdEncoding.Decode(dst, raw); err != nil {
+			return nil, false
 		}
 	}
-	h.answer(w, r, der)
+	return dst[:n:n], true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 func (h *Handler) answer(w http.ResponseWriter, r *http.Request, der []byte) {
@@ -271,19 +343,25 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, der []byte) {
 		return
 	}
 	// Header values were formatted when the response was signed; only
-	// max-age depends on the time of the request.
+	// max-age depends on the time of the request, and it is formatted once
+	// a second per response.
 	hd := w.Header()
-	age := int64(resp.NextUpdate.Sub(h.clk.Now()) / time.Second)
+	age := max(int64(resp.NextUpdate.Sub(h.clk.Now())/time.Second), 0)
+	cc := resp.cacheControl.Load()
+	if cc == nil || cc.age != age {
+		cc = &cacheControl{age: age, hdr: []string{"public, no-transform, must-revalidate, max-age=" + strconv.FormatInt(age, 10)}}
+		resp.cacheControl.Store(cc)
+	}
 	hd["Content-Type"] = ocspContentType
-	hd["Cache-Control"] = []string{"public, no-transform, must-revalidate, max-age=" + strconv.FormatInt(max(age, 0), 10)}
-	hd["Etag"] = []string{resp.ETag}
-	hd["Last-Modified"] = []string{resp.lastModified}
-	hd["Expires"] = []string{resp.expires}
+	hd["Cache-Control"] = cc.hdr
+	hd["Etag"] = resp.etagHdr
+	hd["Last-Modified"] = resp.lastModified
+	hd["Expires"] = resp.expires
 	if r.Method == http.MethodGet && r.Header.Get("If-None-Match") == resp.ETag {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	hd["Content-Length"] = []string{resp.contentLength}
+	hd["Content-Length"] = resp.contentLength
 	w.Write(resp.DER)
 }
 
@@ -338,17 +416,21 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 }
 
 // accessLog buffers access-log lines and flushes them every 100 ms, so a
-// busy responder does not pay a write system call per request.
+// busy responder does not pay a write system call per request; a crash
+// loses at most the last 100 ms of lines.
 type accessLog struct {
 	mu   sync.Mutex
 	buf  []byte
 	w    *bufio.Writer
 	stop chan struct{}
 	done chan struct{}
+	// sec and stamp cache the RFC 3339 time of the last line's second.
+	sec   int64
+	stamp []byte
 }
 
 func newAccessLog(w io.Writer) *accessLog {
-	l := &accessLog{w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	l := &accessLog{w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{}), sec: -1 << 63}
 	go func() {
 		defer close(l.done)
 		t := time.NewTicker(100 * time.Millisecond)
@@ -368,15 +450,23 @@ func newAccessLog(w io.Writer) *accessLog {
 }
 
 // line writes `TIME REMOTE "METHOD URI" STATUS BYTES DURATIONms`, built
-// with appends under the lock (no fmt, no per-request garbage).
+// with appends under the lock (no fmt, no per-request garbage). URI is the
+// request target as the client sent it, cut at 200 bytes.
 func (l *accessLog) line(start time.Time, d time.Duration, r *http.Request, status, n int) {
+	uri := r.RequestURI
+	if uri == "" {
+		uri = r.URL.RequestURI()
+	}
 	l.mu.Lock()
 	b := l.buf[:0]
-	b = start.UTC().AppendFormat(b, time.RFC3339)
+	if sec := start.Unix(); sec != l.sec {
+		l.sec, l.stamp = sec, start.UTC().AppendFormat(l.stamp[:0], time.RFC3339)
+	}
+	b = append(b, l.stamp...)
 	b = append(b, ' ')
 	b = append(b, r.RemoteAddr...)
 	b = append(b, ' ')
-	b = strconv.AppendQuote(b, r.Method+" "+truncate(r.URL.RequestURI(), 200))
+	b = appendQuoted(b, r.Method, truncate(uri, 200))
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
@@ -387,6 +477,29 @@ func (l *accessLog) line(start time.Time, d time.Duration, r *http.Request, stat
 	l.w.Write(b)
 	l.buf = b
 	l.mu.Unlock()
+}
+
+// appendQuoted appends strconv.Quote(method+" "+uri): printable ASCII
+// without '"' or backslash (every valid request line) is copied as is, anything
+// else goes through strconv.
+func appendQuoted(b []byte, method, uri string) []byte {
+	if plainASCII(method) && plainASCII(uri) {
+		b = append(b, '"')
+		b = append(b, method...)
+		b = append(b, ' ')
+		b = append(b, uri...)
+		return append(b, '"')
+	}
+	return strconv.AppendQuote(b, method+" "+uri)
+}
+
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func (l *accessLog) close() {
