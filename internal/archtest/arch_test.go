@@ -67,6 +67,8 @@ var allowed = map[string][]string{
 	"internal/archtest": {},
 	"internal/pgtest":   {},
 	"internal/labtest":  {"ca", "internal/clock", "internal/pkitest"},
+	// The benchmark's bare net/http baseline: standard library only.
+	"bench/barehttp": {},
 	// The corpus generator: the profiles' templates, nothing else.
 	"internal/gentestdata": {"profiles", "lint"},
 	"profiles":             {"lint"},
