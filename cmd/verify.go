@@ -67,6 +67,17 @@ func (r *reportFlags) addCMVersion(c *cobra.Command) {
 	c.Flags().IntVar(&r.cmVersion, "cm-version", 0, "Configuration Manager site version (YYMM, such as 2403) the role requirements are judged for (default: the latest)")
 }
 
+// checkWithEnv is check plus the rule environment, for the commands whose
+// certificates the profile rules judge (--cm-version).
+func (r *reportFlags) checkWithEnv(f *Factory) (lint.Status, time.Time, lint.Env, error) {
+	failOn, at, err := r.check(f)
+	if err != nil {
+		return 0, time.Time{}, lint.Env{}, err
+	}
+	env, err := r.env(at)
+	return failOn, at, env, err
+}
+
 // env is the rule environment: the evaluation time and the site version.
 func (r *reportFlags) env(at time.Time) (lint.Env, error) {
 	if v := r.cmVersion; v != 0 && (v < 1511 || v > 9912 || v%100 < 1 || v%100 > 12) {

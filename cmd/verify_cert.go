@@ -125,11 +125,7 @@ Arguments:
 }
 
 func runVerifyCert(c *cobra.Command, f *Factory, o *verifyCertOptions) error {
-	failOn, at, err := o.report.check(f)
-	if err != nil {
-		return err
-	}
-	env, err := o.report.env(at)
+	failOn, at, env, err := o.report.checkWithEnv(f)
 	if err != nil {
 		return err
 	}

@@ -74,11 +74,7 @@ Arguments:
 }
 
 func runVerifyEndpoint(c *cobra.Command, f *Factory, o *verifyEndpointOptions) error {
-	failOn, at, err := o.report.check(f)
-	if err != nil {
-		return err
-	}
-	env, err := o.report.env(at)
+	failOn, at, env, err := o.report.checkWithEnv(f)
 	if err != nil {
 		return err
 	}
