@@ -3,9 +3,10 @@ package crl
 import (
 	"context"
 	"crypto/x509"
-	"net/http/httptest"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,8 +73,17 @@ func (fx *fixture) issuer(name string) Issuer {
 	panic("no issuer " + name)
 }
 
-// server starts the full revocation service on a loopback port.
-func (fx *fixture) server(t testing.TB) (*httptest.Server, *Handler, *Updater, *Responder) {
+// liveServer is the revocation service on a loopback port.
+type liveServer struct{ URL string }
+
+// server starts the full revocation service on a loopback port with the
+// default engine (the one cmgpki serve uses).
+func (fx *fixture) server(t testing.TB) (*liveServer, *Handler, *Updater, *Responder) {
+	return fx.serverWith(t, EngineFast)
+}
+
+// serverWith starts the full revocation service on a loopback port, on eng.
+func (fx *fixture) serverWith(t testing.TB, eng Engine) (*liveServer, *Handler, *Updater, *Responder) {
 	t.Helper()
 	resp, err := NewResponder(ResponderConfig{Store: fx.store, Clock: fx.clk, Issuers: fx.issuers})
 	if err != nil {
@@ -85,9 +95,42 @@ func (fx *fixture) server(t testing.TB) (*httptest.Server, *Handler, *Updater, *
 	if _, err := u.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); h.Close() })
-	return srv, h, u, resp
+	return startServer(t, h, ServerConfig{Engine: eng}), h, u, resp
+}
+
+// startServer serves h on a loopback port until the test ends; the
+// shutdown must finish in time and Serve must return nil.
+func startServer(t testing.TB, h *Handler, cfg ServerConfig) *liveServer {
+	t.Helper()
+	srv, err := NewServer(h, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("%s: Shutdown: %v", cfg.Engine, err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("%s: Serve: %v", cfg.Engine, err)
+		}
+		h.Close()
+	})
+	return &liveServer{URL: "http://" + ln.Addr().String()}
+}
+
+// forEngines runs f as a subtest for each engine.
+func forEngines(t *testing.T, f func(t *testing.T, eng Engine)) {
+	for _, eng := range Engines {
+		t.Run(strings.ReplaceAll(string(eng), "/", "_"), func(t *testing.T) { f(t, eng) })
+	}
 }
 
 var zero = 0

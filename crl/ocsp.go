@@ -39,6 +39,8 @@ type Response struct {
 	// http.Header holds (shared: net/http only reads them, and Set or Add
 	// replace or grow a one-element slice, never write into it).
 	etagHdr, lastModified, expires, contentLength []string
+	// The same values as bytes, for the fasthttp serving path.
+	etagB, lastModifiedB, expiresB []byte
 	// cacheControl is the Cache-Control value of the last second it was
 	// asked for (max-age counts down to NextUpdate).
 	cacheControl atomic.Pointer[cacheControl]
@@ -47,6 +49,20 @@ type Response struct {
 type cacheControl struct {
 	age int64
 	hdr []string
+	b   []byte // hdr[0]
+}
+
+// cacheControlAt returns the Cache-Control value at now: max-age counts
+// down to NextUpdate, and the value is formatted once a second per response.
+func (r *Response) cacheControlAt(now time.Time) *cacheControl {
+	age := max(int64(r.NextUpdate.Sub(now)/time.Second), 0)
+	cc := r.cacheControl.Load()
+	if cc == nil || cc.age != age {
+		v := "public, no-transform, must-revalidate, max-age=" + strconv.FormatInt(age, 10)
+		cc = &cacheControl{age: age, hdr: []string{v}, b: []byte(v)}
+		r.cacheControl.Store(cc)
+	}
+	return cc
 }
 
 type cacheKey struct {
@@ -267,9 +283,10 @@ func (r *Responder) sign(ri *responderIssuer, rec *Record, req *ocsp.Request, no
 	}
 	sum := sha256.Sum256(der)
 	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	lm, ex := e.ThisUpdate.Format(http.TimeFormat), e.NextUpdate.Format(http.TimeFormat)
 	return &Response{DER: der, ETag: etag, ThisUpdate: e.ThisUpdate, NextUpdate: e.NextUpdate, Status: e.Status,
-		etagHdr: []string{etag}, lastModified: []string{e.ThisUpdate.Format(http.TimeFormat)},
-		expires: []string{e.NextUpdate.Format(http.TimeFormat)}, contentLength: []string{strconv.Itoa(len(der))}}, nil
+		etagHdr: []string{etag}, lastModified: []string{lm}, expires: []string{ex}, contentLength: []string{strconv.Itoa(len(der))},
+		etagB: []byte(etag), lastModifiedB: []byte(lm), expiresB: []byte(ex)}, nil
 }
 
 // Refresh re-signs the SHA-1 responses (what Windows and OpenSSL ask for) of

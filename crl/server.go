@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/valyala/fasthttp"
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/cmgpki/cmgpki/internal/clock"
@@ -32,6 +33,8 @@ import (
 // MaxRequestBytes bounds an OCSP POST body; larger requests get 413. A
 // single-certificate request is about 80 bytes.
 const MaxRequestBytes = 16 << 10
+
+var tooLarge = fmt.Sprintf("OCSP request larger than %d bytes", MaxRequestBytes)
 
 // Handler serves, under BasePath, the CRL of each issuer at
 // /crl/NAME.crl, its certificate at /ca/NAME.cer, OCSP at /ocsp (POST) and
@@ -46,6 +49,7 @@ type Handler struct {
 	log       *accessLog
 	store     Store
 	requests  atomic.Int64
+	adapted   func(*fasthttp.RequestCtx) // ServeHTTP for ServeFastHTTP
 }
 
 // HandlerConfig configures NewHandler.
@@ -74,6 +78,7 @@ func NewHandler(cfg HandlerConfig) *Handler {
 	if cfg.AccessLog != nil {
 		h.log = newAccessLog(cfg.AccessLog)
 	}
+	h.adapted = newAdapted(h)
 	return h
 }
 
@@ -253,7 +258,7 @@ func (h *Handler) ocspPost(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			http.Error(w, fmt.Sprintf("OCSP request larger than %d bytes", MaxRequestBytes), http.StatusRequestEntityTooLarge)
+			http.Error(w, tooLarge, http.StatusRequestEntityTooLarge)
 			return
 		}
 		h.ocspError(w, ocsp.MalformedRequestErrorResponse)
@@ -283,7 +288,7 @@ func (h *Handler) ocspGet(w http.ResponseWriter, r *http.Request, escaped string
 // error, '+' stays '+'), then base64 with or without padding. Some clients
 // form-encode the base64, turning '+' into ' ' (cfssl #354): spaces, sent as
 // %20, are read as '+'. One allocation holds both steps.
-func decodeGetPath(escaped string) ([]byte, bool) {
+func decodeGetPath[S string | []byte](escaped S) ([]byte, bool) {
 	// The decoded bytes never outnumber the unescaped ones, nor those the
 	// escaped ones; Decode needs room for a partial quantum of bad input.
 	buf := make([]byte, 2*len(escaped)+4)
@@ -346,12 +351,7 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, der []byte) {
 	// max-age depends on the time of the request, and it is formatted once
 	// a second per response.
 	hd := w.Header()
-	age := max(int64(resp.NextUpdate.Sub(h.clk.Now())/time.Second), 0)
-	cc := resp.cacheControl.Load()
-	if cc == nil || cc.age != age {
-		cc = &cacheControl{age: age, hdr: []string{"public, no-transform, must-revalidate, max-age=" + strconv.FormatInt(age, 10)}}
-		resp.cacheControl.Store(cc)
-	}
+	cc := resp.cacheControlAt(h.clk.Now())
 	hd["Content-Type"] = ocspContentType
 	hd["Cache-Control"] = cc.hdr
 	hd["Etag"] = resp.etagHdr
@@ -457,16 +457,25 @@ func (l *accessLog) line(start time.Time, d time.Duration, r *http.Request, stat
 	if uri == "" {
 		uri = r.URL.RequestURI()
 	}
-	l.mu.Lock()
-	b := l.buf[:0]
-	if sec := start.Unix(); sec != l.sec {
-		l.sec, l.stamp = sec, start.UTC().AppendFormat(l.stamp[:0], time.RFC3339)
-	}
-	b = append(b, l.stamp...)
-	b = append(b, ' ')
+	b := l.begin(start)
 	b = append(b, r.RemoteAddr...)
 	b = append(b, ' ')
 	b = appendQuoted(b, r.Method, truncate(uri, 200))
+	l.finish(b, status, n, d)
+}
+
+// begin locks the log and returns its line buffer holding the time stamp
+// of start and a space; finish appends the rest of the line and unlocks.
+func (l *accessLog) begin(start time.Time) []byte {
+	l.mu.Lock()
+	if sec := start.Unix(); sec != l.sec {
+		l.sec, l.stamp = sec, start.UTC().AppendFormat(l.stamp[:0], time.RFC3339)
+	}
+	b := append(l.buf[:0], l.stamp...)
+	return append(b, ' ')
+}
+
+func (l *accessLog) finish(b []byte, status, n int, d time.Duration) {
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
@@ -482,7 +491,7 @@ func (l *accessLog) line(start time.Time, d time.Duration, r *http.Request, stat
 // appendQuoted appends strconv.Quote(method+" "+uri): printable ASCII
 // without '"' or backslash (every valid request line) is copied as is, anything
 // else goes through strconv.
-func appendQuoted(b []byte, method, uri string) []byte {
+func appendQuoted[S string | []byte](b []byte, method, uri S) []byte {
 	if plainASCII(method) && plainASCII(uri) {
 		b = append(b, '"')
 		b = append(b, method...)
@@ -490,10 +499,10 @@ func appendQuoted(b []byte, method, uri string) []byte {
 		b = append(b, uri...)
 		return append(b, '"')
 	}
-	return strconv.AppendQuote(b, method+" "+uri)
+	return strconv.AppendQuote(b, string(method)+" "+string(uri))
 }
 
-func plainASCII(s string) bool {
+func plainASCII[S string | []byte](s S) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
 			return false

@@ -62,9 +62,11 @@ func get(t testing.TB, rawURL string, hdr map[string]string) (*http.Response, []
 	return resp, b
 }
 
-func TestOCSPStatuses(t *testing.T) {
+func TestOCSPStatuses(t *testing.T) { forEngines(t, testOCSPStatuses) }
+
+func testOCSPStatuses(t *testing.T, eng Engine) {
 	fx := newFixture(t, "", NewMemStore(), nil)
-	srv, _, u, r := fx.server(t)
+	srv, _, u, r := fx.serverWith(t, eng)
 	issuer := fx.lab.Authorities["issuing-ca"].Cert
 	leaf := fx.cert(t, "client01")
 
@@ -118,8 +120,12 @@ func TestOCSPStatuses(t *testing.T) {
 }
 
 func TestOCSPResponsesRefreshBeforeExpiry(t *testing.T) {
+	forEngines(t, testOCSPResponsesRefreshBeforeExpiry)
+}
+
+func testOCSPResponsesRefreshBeforeExpiry(t *testing.T, eng Engine) {
 	fx := newFixture(t, "", NewMemStore(), nil)
-	srv, h, u, r := fx.server(t)
+	srv, h, u, r := fx.serverWith(t, eng)
 	issuer := fx.lab.Authorities["issuing-ca"].Cert
 	leaf := fx.cert(t, "mp-https")
 	_, body := post(t, srv.URL, ocspReq(t, leaf, issuer, crypto.SHA1))
@@ -152,9 +158,11 @@ func TestOCSPResponsesRefreshBeforeExpiry(t *testing.T) {
 // TestOCSPGetPaths: RFC 5019 GET with base64 holding '/', '+' and '//'
 // (which http.ServeMux would redirect), percent-escaped, or with '+' turned
 // into spaces.
-func TestOCSPGetPaths(t *testing.T) {
+func TestOCSPGetPaths(t *testing.T) { forEngines(t, testOCSPGetPaths) }
+
+func testOCSPGetPaths(t *testing.T, eng Engine) {
 	fx := newFixture(t, "", NewMemStore(), nil)
-	srv, _, _, _ := fx.server(t)
+	srv, _, _, _ := fx.serverWith(t, eng)
 	issuer := fx.lab.Authorities["issuing-ca"].Cert
 	leaf := fx.cert(t, "client01")
 	var b64 string
@@ -190,9 +198,11 @@ func TestOCSPGetPaths(t *testing.T) {
 	}
 }
 
-func TestOCSPBadRequests(t *testing.T) {
+func TestOCSPBadRequests(t *testing.T) { forEngines(t, testOCSPBadRequests) }
+
+func testOCSPBadRequests(t *testing.T, eng Engine) {
 	fx := newFixture(t, "", NewMemStore(), nil)
-	srv, _, _, _ := fx.server(t)
+	srv, _, _, _ := fx.serverWith(t, eng)
 	leaf := fx.cert(t, "client01")
 
 	for name, body := range map[string][]byte{"garbage": []byte("not DER"), "empty": nil, "truncated": ocspReq(t, leaf, fx.lab.Authorities["issuing-ca"].Cert, crypto.SHA1)[:20]} {
@@ -229,9 +239,11 @@ func TestOCSPBadRequests(t *testing.T) {
 	}
 }
 
-func TestCRLAndCAOverHTTP(t *testing.T) {
+func TestCRLAndCAOverHTTP(t *testing.T) { forEngines(t, testCRLAndCAOverHTTP) }
+
+func testCRLAndCAOverHTTP(t *testing.T, eng Engine) {
 	fx := newFixture(t, "", NewMemStore(), nil)
-	srv, h, _, _ := fx.server(t)
+	srv, h, _, _ := fx.serverWith(t, eng)
 	resp, body := get(t, srv.URL+"/crl/issuing-ca.crl", nil)
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pkix-crl" {
 		t.Fatalf("HTTP %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))

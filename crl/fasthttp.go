@@ -1,0 +1,178 @@
+package crl
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/cmgpki/cmgpki/internal/layout"
+)
+
+// ServeFastHTTP is the fasthttp serving path of the handler (EngineFast).
+// The two hot routes, OCSP over POST and RFC 5019 GET, are answered here
+// with the same bytes, headers and status as ServeHTTP; every other request
+// (CRLs, CA certificates, /healthz, wrong methods, unknown paths, absolute
+// request targets, oversized GET paths) goes to ServeHTTP through
+// fasthttpadaptor, so it has net/http's semantics by construction
+// (ServeContent's conditional and range requests, 404, 405 with Allow).
+// FuzzServingPaths checks that both paths give the same answers.
+func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
+	start := h.clk.Now()
+	uri := ctx.Request.Header.RequestURI() // as sent: never cleaned or unescaped
+	if len(uri) == 0 || uri[0] != '/' {
+		h.slowFast(ctx, start)
+		return
+	}
+	p := uri
+	if i := bytes.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if h.basePath != "" {
+		if len(p) <= len(h.basePath) || string(p[:len(h.basePath)]) != h.basePath || p[len(h.basePath)] != '/' {
+			h.slowFast(ctx, start)
+			return
+		}
+		p = p[len(h.basePath):]
+	}
+	const prefix = layout.OCSPPath + "/"
+	switch {
+	case ctx.IsPost() && (string(p) == layout.OCSPPath || string(p) == prefix):
+		// fasthttp has read the body, within Server.MaxRequestBodySize
+		// (413 above it, as net/http's MaxBytesReader).
+		h.answerFast(ctx, start, ctx.PostBody())
+	case (ctx.IsGet() || ctx.IsHead()) && len(p) > len(prefix) && string(p[:len(prefix)]) == prefix && len(p)-len(prefix) <= 2*MaxRequestBytes:
+		der, ok := decodeGetPath(p[len(prefix):])
+		if !ok {
+			h.ocspErrorFast(ctx, start, ocsp.MalformedRequestErrorResponse)
+			return
+		}
+		h.answerFast(ctx, start, der)
+	default:
+		h.slowFast(ctx, start)
+	}
+}
+
+// fastError answers a request fasthttp refused before the handler, as
+// net/http answers it: 413 for an OCSP POST body over MaxRequestBytes (a
+// handler answer there, so it is logged), 431 for a request line and headers
+// over MaxHeaderBytes, 408 on a read timeout, 400 otherwise.
+func (h *Handler) fastError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		ctx.Error(tooLarge, http.StatusRequestEntityTooLarge)
+		h.logFast(ctx, h.clk.Now())
+	case errors.As(err, &small):
+		ctx.Error("431 Request Header Fields Too Large", http.StatusRequestHeaderFieldsTooLarge)
+	case errors.As(err, &ne) && ne.Timeout():
+		ctx.Error("408 Request Timeout", http.StatusRequestTimeout)
+	default:
+		ctx.Error("400 Bad Request", http.StatusBadRequest)
+	}
+}
+
+// slowFast serves a request through the net/http handler. A request target
+// net/http's server would refuse (url.ParseRequestURI fails) gets its 400
+// here rather than fasthttpadaptor's 500.
+func (h *Handler) slowFast(ctx *fasthttp.RequestCtx, start time.Time) {
+	if _, err := url.ParseRequestURI(string(ctx.Request.Header.RequestURI())); err != nil {
+		ctx.Error("400 Bad Request", http.StatusBadRequest)
+		h.logFast(ctx, start)
+		return
+	}
+	h.adapted(ctx)
+}
+
+// newAdapted returns h's net/http path as a fasthttp handler.
+func newAdapted(h http.Handler) fasthttp.RequestHandler { return fasthttpadaptor.NewFastHTTPHandler(h) }
+
+func (h *Handler) answerFast(ctx *fasthttp.RequestCtx, start time.Time, der []byte) {
+	// The request's own context ends when the server shuts down, and a
+	// response signed on first request should still be answered then.
+	resp, err := h.responder.Respond(context.Background(), der)
+	switch {
+	case errors.Is(err, ErrMalformed):
+		h.ocspErrorFast(ctx, start, ocsp.MalformedRequestErrorResponse)
+		return
+	case errors.Is(err, ErrUnauthorized):
+		h.ocspErrorFast(ctx, start, ocsp.UnauthorizedErrorResponse)
+		return
+	case err != nil:
+		h.ocspErrorFast(ctx, start, ocsp.InternalErrorErrorResponse)
+		return
+	}
+	rh := &ctx.Response.Header
+	rh.SetContentTypeBytes(ocspContentTypeB)
+	rh.SetCanonical(hdrCacheControl, resp.cacheControlAt(start).b)
+	rh.SetCanonical(hdrETag, resp.etagB)
+	rh.SetCanonical(hdrLastModified, resp.lastModifiedB)
+	rh.SetCanonical(hdrExpires, resp.expiresB)
+	if ctx.IsGet() && string(ctx.Request.Header.PeekBytes(hdrIfNoneMatch)) == resp.ETag {
+		ctx.SetStatusCode(http.StatusNotModified)
+	} else {
+		// Signed responses are never written to: no copy.
+		ctx.Response.SetBodyRaw(resp.DER)
+	}
+	h.logFast(ctx, start)
+}
+
+var (
+	ocspContentTypeB = []byte("application/ocsp-response")
+	hdrCacheControl  = []byte("Cache-Control")
+	hdrETag          = []byte("Etag") // as net/http's canonical form
+	hdrLastModified  = []byte("Last-Modified")
+	hdrExpires       = []byte("Expires")
+	hdrIfNoneMatch   = []byte("If-None-Match")
+	noStore          = []byte("no-store")
+)
+
+func (h *Handler) ocspErrorFast(ctx *fasthttp.RequestCtx, start time.Time, body []byte) {
+	ctx.Response.Header.SetContentTypeBytes(ocspContentTypeB)
+	ctx.Response.Header.SetCanonical(hdrCacheControl, noStore)
+	ctx.Response.SetBodyRaw(body)
+	h.logFast(ctx, start)
+}
+
+// logFast counts the request and writes its access-log line (the same
+// line ServeHTTP writes). The duration is from the handler's start: fasthttp
+// has read the request by then, as net/http has when it calls ServeHTTP.
+func (h *Handler) logFast(ctx *fasthttp.RequestCtx, start time.Time) {
+	h.requests.Add(1)
+	l := h.log
+	if l == nil {
+		return
+	}
+	now := h.clk.Now()
+	status, n := ctx.Response.StatusCode(), len(ctx.Response.Body())
+	uri := ctx.Request.Header.RequestURI()
+	if len(uri) > 200 {
+		l.line(start, now.Sub(start), &http.Request{RemoteAddr: ctx.RemoteAddr().String(), Method: string(ctx.Method()), RequestURI: string(uri)}, status, n)
+		return
+	}
+	b := l.begin(start)
+	b = appendAddr(b, ctx.RemoteAddr())
+	b = append(b, ' ')
+	b = appendQuoted(b, ctx.Method(), uri)
+	l.finish(b, status, n, now.Sub(start))
+}
+
+// appendAddr appends a as net/http's Request.RemoteAddr spells it.
+func appendAddr(b []byte, a net.Addr) []byte {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		if ap.Addr().Is4In6() {
+			return append(b, a.String()...)
+		}
+		return ap.AppendTo(b)
+	}
+	return append(b, a.String()...)
+}

@@ -1,0 +1,165 @@
+package crl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Engine names the HTTP/1.1 server that carries a Handler.
+type Engine string
+
+const (
+	// EngineFast is github.com/valyala/fasthttp with the OCSP routes answered
+	// natively (ServeFastHTTP): the default of cmgpki serve, since it is
+	// several times cheaper per request than net/http (bench/ocsp.sh).
+	EngineFast Engine = "fasthttp"
+	// EngineStd is the standard library's net/http server (ServeHTTP).
+	EngineStd Engine = "net/http"
+)
+
+// Engines lists the engines in the order help texts show them.
+var Engines = []Engine{EngineFast, EngineStd}
+
+// ParseEngine returns the engine named s.
+func ParseEngine(s string) (Engine, error) {
+	for _, e := range Engines {
+		if string(e) == s {
+			return e, nil
+		}
+	}
+	return "", fmt.Errorf("unknown HTTP engine %q (want %s or %s)", s, EngineFast, EngineStd)
+}
+
+// Server limits shared by both engines.
+const (
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 10 * time.Second
+	DefaultWriteTimeout      = 10 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+	// MaxHeaderBytes bounds the request line and headers.
+	MaxHeaderBytes = 16 << 10
+)
+
+// ServerConfig configures NewServer. Zero durations take the defaults above.
+type ServerConfig struct {
+	Engine Engine // "" is EngineFast
+	// ReadTimeout bounds reading one request, headers and body (net/http
+	// bounds the headers alone by ReadHeaderTimeout, fasthttp has no such
+	// split); IdleTimeout bounds the wait for the next request on a
+	// keep-alive connection.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// ErrorLog receives the server's own errors (malformed requests it
+	// refused before the handler, failed writes); nil discards them.
+	ErrorLog io.Writer
+}
+
+// Server serves a Handler over plain HTTP/1.1 with one of the engines.
+type Server struct {
+	std  *http.Server
+	fast *fasthttp.Server
+
+	mu     sync.Mutex
+	ln     net.Listener
+	closed bool // Shutdown was called
+}
+
+// NewServer returns a server for h.
+func NewServer(h *Handler, cfg ServerConfig) (*Server, error) {
+	if cfg.Engine == "" {
+		cfg.Engine = EngineFast
+	}
+	if _, err := ParseEngine(string(cfg.Engine)); err != nil {
+		return nil, err
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.ReadTimeout, DefaultReadTimeout)
+	def(&cfg.WriteTimeout, DefaultWriteTimeout)
+	def(&cfg.IdleTimeout, DefaultIdleTimeout)
+	errLog := cfg.ErrorLog
+	if errLog == nil {
+		errLog = io.Discard
+	}
+	if cfg.Engine == EngineStd {
+		return &Server{std: &http.Server{Handler: h, ReadHeaderTimeout: min(DefaultReadHeaderTimeout, cfg.ReadTimeout),
+			ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
+			MaxHeaderBytes: MaxHeaderBytes, ErrorLog: log.New(errLog, "", 0)}}, nil
+	}
+	return &Server{fast: &fasthttp.Server{
+		Handler:      h.ServeFastHTTP,
+		ReadTimeout:  cfg.ReadTimeout,
+		WriteTimeout: cfg.WriteTimeout,
+		IdleTimeout:  cfg.IdleTimeout,
+		// The request line and headers must fit in the read buffer (431
+		// otherwise), as within net/http's MaxHeaderBytes.
+		ReadBufferSize:     MaxHeaderBytes,
+		MaxRequestBodySize: MaxRequestBytes,
+		// As net/http: no Server header, no Content-Type guessed, no
+		// multipart parsing of a POST body.
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		DisablePreParseMultipartForm: true,
+		// Keep-alive clients are told to go while the server drains.
+		CloseOnShutdown:       true,
+		SecureErrorLogMessage: true,
+		Logger:                log.New(errLog, "", 0),
+		ErrorHandler:          h.fastError,
+	}}, nil
+}
+
+// Serve accepts connections on ln until Shutdown; it returns nil after
+// Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	if s.fast != nil {
+		// fasthttp's Shutdown does nothing before Serve has registered its
+		// listener: closing the listener here covers that window.
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			ln.Close()
+			return nil
+		}
+		s.ln = ln
+		s.mu.Unlock()
+		err := s.fast.Serve(ln)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return nil
+		}
+		return err
+	}
+	if err := s.std.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting, lets requests in progress finish, closes idle
+// connections and returns when all are closed or ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.fast != nil {
+		s.mu.Lock()
+		s.closed = true
+		ln := s.ln
+		s.mu.Unlock()
+		err := s.fast.ShutdownWithContext(ctx)
+		if ln != nil {
+			ln.Close() // already closed unless Serve had not registered it yet
+		}
+		return err
+	}
+	return s.std.Shutdown(ctx)
+}
