@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -168,11 +169,9 @@ func (h *Handler) logFast(ctx *fasthttp.RequestCtx, start time.Time) {
 // appendAddr appends a as net/http's Request.RemoteAddr spells it.
 func appendAddr(b []byte, a net.Addr) []byte {
 	if ta, ok := a.(*net.TCPAddr); ok {
+		// net.IP.String spells an IPv4-mapped address as IPv4.
 		ap := ta.AddrPort()
-		if ap.Addr().Is4In6() {
-			return append(b, a.String()...)
-		}
-		return ap.AppendTo(b)
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(b)
 	}
 	return append(b, a.String()...)
 }

@@ -6,9 +6,12 @@ import (
 	"crypto"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"testing"
+
+	"github.com/valyala/fasthttp"
 )
 
 // benchWriter is the least a ResponseWriter can be: a header map cleared
@@ -83,4 +86,46 @@ func BenchmarkHandlerOCSPPost(b *testing.B) {
 	r.RemoteAddr, r.RequestURI = "127.0.0.1:50000", "/ocsp"
 	r.Header.Set("Content-Type", "application/ocsp-request")
 	benchServe(b, h, r, func() { body.Reset(der); r.Body = io.NopCloser(body) })
+}
+
+// benchServeFast is benchServe for ServeFastHTTP: one RequestCtx reused as
+// fasthttp's server reuses it, the response reset per request.
+func benchServeFast(b *testing.B, h *Handler, req *fasthttp.Request) {
+	var ctx fasthttp.RequestCtx
+	ctx.Init(req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50000}, nil)
+	serve := func() {
+		ctx.Response.Reset()
+		h.ServeFastHTTP(&ctx)
+	}
+	serve()
+	if ctx.Response.StatusCode() != http.StatusOK || len(ctx.Response.Body()) == 0 ||
+		string(ctx.Response.Header.ContentType()) != "application/ocsp-response" || len(ctx.Response.Header.Peek("Etag")) == 0 {
+		b.Fatalf("answer: %s", ctx.Response.String())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		serve()
+	}
+}
+
+// BenchmarkHandlerFastOCSPGet is BenchmarkHandlerOCSPGet on the fasthttp
+// serving path (the default of cmgpki serve).
+func BenchmarkHandlerFastOCSPGet(b *testing.B) {
+	h, der := benchHandler(b)
+	var req fasthttp.Request
+	req.Header.SetMethod(http.MethodGet)
+	req.SetRequestURI("/ocsp/" + url.PathEscape(base64.StdEncoding.EncodeToString(der)))
+	benchServeFast(b, h, &req)
+}
+
+// BenchmarkHandlerFastOCSPPost is BenchmarkHandlerOCSPPost on the fasthttp
+// serving path.
+func BenchmarkHandlerFastOCSPPost(b *testing.B) {
+	h, der := benchHandler(b)
+	var req fasthttp.Request
+	req.Header.SetMethod(http.MethodPost)
+	req.SetRequestURI("/ocsp")
+	req.Header.SetContentType("application/ocsp-request")
+	req.SetBody(der)
+	benchServeFast(b, h, &req)
 }

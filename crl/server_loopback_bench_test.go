@@ -3,6 +3,7 @@ package crl
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"io"
 	"net"
@@ -18,12 +19,11 @@ import (
 )
 
 // BenchmarkServeOCSPLoopback serves repeated RFC 5019 GETs over keep-alive
-// loopback connections through a real net/http server configured as
-// cmgpki serve configures it, for the revocation handler (access log on, to
-// a file) and for a bare handler writing the same bytes: the ratio of the
-// two is the handler's cost above the net/http floor, measured in one
-// process (the machine's drift cancels); cmgpki-nolog is the handler
-// without its access log. Clients are raw TCP loops, cheap
+// loopback connections through real servers configured as cmgpki serve
+// configures them: the revocation handler (access log on, to a file) on the
+// default fasthttp engine and on the net/http engine, the handler without
+// its access log, and a bare net/http handler writing the same bytes (the
+// net/http floor), measured in one process (the machine's drift cancels). Clients are raw TCP loops, cheap
 // next to the server; profile with -cpuprofile and look under net/http.
 func BenchmarkServeOCSPLoopback(b *testing.B) {
 	h, der := benchHandler(b)
@@ -43,23 +43,43 @@ func BenchmarkServeOCSPLoopback(b *testing.B) {
 		hd["Content-Length"] = []string{strconv.Itoa(len(body))}
 		w.Write(body)
 	})
+	std := func(h http.Handler) func(net.Listener) func() {
+		return func(ln net.Listener) func() {
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+				WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
+			go srv.Serve(ln)
+			return func() { srv.Close() }
+		}
+	}
+	engine := func(h *Handler, eng Engine) func(net.Listener) func() {
+		return func(ln net.Listener) func() {
+			srv, err := NewServer(h, ServerConfig{Engine: eng})
+			if err != nil {
+				b.Fatal(err)
+			}
+			go srv.Serve(ln)
+			return func() { srv.Shutdown(context.Background()) }
+		}
+	}
 	for _, tc := range []struct {
-		name string
-		h    http.Handler
-	}{{"cmgpki", hl}, {"cmgpki-nolog", NewHandler(HandlerConfig{Responder: h.responder, Store: h.store, Clock: h.clk})}, {"bare", bare}} {
-		b.Run(tc.name, func(b *testing.B) { loopback(b, tc.h, target, len(body)) })
+		name  string
+		start func(net.Listener) func()
+	}{
+		{"cmgpki", engine(hl, EngineFast)},
+		{"cmgpki-nethttp", engine(hl, EngineStd)},
+		{"cmgpki-nethttp-nolog", std(NewHandler(HandlerConfig{Responder: h.responder, Store: h.store, Clock: h.clk}))},
+		{"bare-nethttp", std(bare)},
+	} {
+		b.Run(tc.name, func(b *testing.B) { loopback(b, tc.start, target, len(body)) })
 	}
 }
 
-func loopback(b *testing.B, h http.Handler, target string, want int) {
+func loopback(b *testing.B, start func(net.Listener) (stop func()), target string, want int) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-		WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
-	go srv.Serve(ln)
-	defer srv.Close()
+	defer start(ln)()
 	req := []byte("GET " + target + " HTTP/1.1\r\nHost: " + ln.Addr().String() + "\r\nUser-Agent: bench\r\n\r\n")
 	const conns = 16
 	var left atomic.Int64
