@@ -371,11 +371,16 @@ func demoServe(ctx context.Context, f *Factory, dir string, keyPassword []byte, 
 		st.Close()
 		return nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	srv, err := crl.NewServer(h, crl.ServerConfig{}) // the engine cmgpki serve uses by default
+	if err != nil {
+		h.Close()
+		st.Close()
+		return nil, err
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = srv.Serve(ln) // ends with ErrServerClosed when stopped
+		_ = srv.Serve(ln) // ends with nil when stopped
 	}()
 	stopped := false
 	return func() {

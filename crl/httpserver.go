@@ -111,6 +111,11 @@ func NewServer(h *Handler, cfg ServerConfig) (*Server, error) {
 		NoDefaultServerHeader:        true,
 		NoDefaultContentType:         true,
 		DisablePreParseMultipartForm: true,
+		// Idle workers are reaped every second, so that no goroutine of
+		// the server outlives Shutdown by more than that. (fasthttp's Date
+		// header comes from one process-wide goroutine started on the first
+		// response, which never stops.)
+		MaxIdleWorkerDuration: time.Second,
 		// Keep-alive clients are told to go while the server drains.
 		CloseOnShutdown:       true,
 		SecureErrorLogMessage: true,
