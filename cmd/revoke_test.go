@@ -35,6 +35,7 @@ func TestRevokeCommands(t *testing.T) {
 		{"crl without lab", []string{"crl"}, "--lab is required"},
 		{"serve without lab", []string{"serve"}, "--lab is required"},
 		{"serve bad poll", []string{"serve", "--lab", dir, "--poll", "1ms"}, "--poll"},
+		{"serve bad engine", []string{"serve", "--lab", dir, "--engine", "nginx"}, `--engine: unknown HTTP engine "nginx" (want fasthttp or net/http)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCmd(t, nil, tc.args...)

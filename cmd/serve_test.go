@@ -107,16 +107,35 @@ func eventually(t *testing.T, what string, f func() error) {
 // with openssl as the client: OCSP over POST and GET reports good, then
 // revoked after the revoke; verify -crl_check with the CRL downloaded from
 // the CDP passes, then fails.
+// Both HTTP engines are tested; fasthttp is the default.
 func TestServeWithOpenSSL(t *testing.T) {
 	pkitest.OpenSSL(t)
+	for _, engine := range []string{"", "net/http"} {
+		name := engine
+		if name == "" {
+			name = "default"
+		}
+		t.Run(strings.ReplaceAll(name, "/", "_"), func(t *testing.T) { testServeWithOpenSSL(t, engine) })
+	}
+}
+
+func testServeWithOpenSSL(t *testing.T, engine string) {
 	addr := freePort(t)
 	dir := filepath.Join(t.TempDir(), "lab")
 	if r := runCmd(t, nil, "lab", "create", "--out", dir, "--base-url", "http://"+addr, "--devices", "0"); r.code != 0 {
 		t.Fatal(r.errOut)
 	}
-	srv, srvOut := cmgpkiProcess(t, "serve", "--lab", dir, "--poll", "200ms")
+	args := []string{"serve", "--lab", dir, "--poll", "200ms"}
+	want := "fasthttp"
+	if engine != "" {
+		args, want = append(args, "--engine", engine), engine
+	}
+	srv, srvOut := cmgpkiProcess(t, args...)
 	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
 	waitHealthy(t, addr)
+	if out := srvOut.String(); !strings.Contains(out, "with "+want+" (") {
+		t.Errorf("serve does not say it serves with %s:\n%s", want, out)
+	}
 
 	p := func(rel string) string { return filepath.Join(dir, filepath.FromSlash(rel)) }
 	work := t.TempDir()
