@@ -182,7 +182,9 @@ func readResp(t testing.TB, br *bufio.Reader, method string) (*http.Response, []
 
 // getTarget is the RFC 5019 GET target of der, percent-escaped as Windows
 // sends it.
-func getTarget(der []byte) string { return "/ocsp/" + url.PathEscape(base64.StdEncoding.EncodeToString(der)) }
+func getTarget(der []byte) string {
+	return "/ocsp/" + url.PathEscape(base64.StdEncoding.EncodeToString(der))
+}
 
 func rawGet(method, target string, hdr ...string) string {
 	return method + " " + target + " HTTP/1.1\r\nHost: ocsp.test\r\n" + strings.Join(append(hdr, ""), "\r\n") + "\r\n"
@@ -348,7 +350,7 @@ func TestEnginesHeaderLimit(t *testing.T) {
 			{"18 KiB header", rawGet(http.MethodGet, "/healthz", "X-Pad: "+strings.Repeat("a", 18<<10)), http.StatusOK},
 			{"18 KiB GET path", rawGet(http.MethodGet, "/ocsp/"+strings.Repeat("A", 18<<10)), http.StatusOK}, // malformedRequest
 			{"24 KiB header", rawGet(http.MethodGet, "/healthz", "X-Pad: "+strings.Repeat("a", 24<<10)), http.StatusRequestHeaderFieldsTooLarge},
-			{"64 KiB of headers", rawGet(http.MethodGet, "/healthz", slices(64, "X-Pad: "+strings.Repeat("a", 1000))...), http.StatusRequestHeaderFieldsTooLarge},
+			{"64 KiB of headers", rawGet(http.MethodGet, "/healthz", repeated(64, "X-Pad: "+strings.Repeat("a", 1000))...), http.StatusRequestHeaderFieldsTooLarge},
 			{"40 KiB GET path", rawGet(http.MethodGet, "/ocsp/"+strings.Repeat("A", 40<<10)), http.StatusRequestHeaderFieldsTooLarge},
 		} {
 			resp, _ := s.roundTrip(t, tc.raw, http.MethodGet)
@@ -359,7 +361,7 @@ func TestEnginesHeaderLimit(t *testing.T) {
 	})
 }
 
-func slices(n int, s string) []string {
+func repeated(n int, s string) []string {
 	out := make([]string, n)
 	for i := range out {
 		out[i] = s
@@ -546,7 +548,9 @@ func TestEnginesGracefulShutdown(t *testing.T) {
 	})
 }
 
-func isReset(err error) bool { return errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "reset") }
+func isReset(err error) bool {
+	return errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "reset")
+}
 
 // TestEnginesShutdownBeforeServe: Shutdown before Serve makes Serve return
 // nil at once, with its listener closed.

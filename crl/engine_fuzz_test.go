@@ -1,0 +1,479 @@
+package crl
+
+import (
+	"bufio"
+	"bytes"
+	"crypto"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"golang.org/x/crypto/ocsp"
+)
+
+// memListener is a net.Listener whose connections are in-memory pipes:
+// the servers run exactly as on TCP (their own request parsers, framing,
+// keep-alive and error answers) at a fraction of the cost per request.
+type memListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newMemListener() *memListener {
+	return &memListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *memListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *memListener) Close() error   { l.once.Do(func() { close(l.done) }); return nil }
+func (l *memListener) Addr() net.Addr { return memAddr{} }
+
+// dial returns the client end of a new connection to the server.
+func (l *memListener) dial() (net.Conn, error) {
+	c, s := net.Pipe()
+	select {
+	case l.conns <- s:
+		return c, nil
+	case <-l.done:
+		c.Close()
+		s.Close()
+		return nil, net.ErrClosed
+	}
+}
+
+type memAddr struct{}
+
+func (memAddr) Network() string { return "mem" }
+func (memAddr) String() string  { return "mem" }
+
+// wireAnswer is a server's answer to one request as a client reads it.
+type wireAnswer struct {
+	status int
+	header http.Header
+	body   []byte
+	after  []byte // bytes after the answer, before the server closed
+	err    error
+}
+
+// exchange sends raw (one request with Connection: close) on a new
+// connection to ln and reads the answer to method, then the connection to
+// its end.
+func exchange(ln *memListener, raw []byte, method string) wireAnswer {
+	c, err := ln.dial()
+	if err != nil {
+		return wireAnswer{err: err}
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	// A pipe has no buffer: write while reading (the server may answer
+	// and close before it has read the whole request).
+	go c.Write(raw)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		return wireAnswer{err: err}
+	}
+	a := wireAnswer{status: resp.StatusCode, header: resp.Header}
+	a.body, a.err = io.ReadAll(resp.Body)
+	if a.err == nil {
+		a.after, a.err = io.ReadAll(br)
+	}
+	if errors.Is(a.err, io.ErrClosedPipe) {
+		a.err = nil
+	}
+	return a
+}
+
+// enginePair is one handler per engine, each behind a crl.Server (as
+// NewServer configures it for cmgpki serve) on an in-memory listener.
+type enginePair struct {
+	std, fast     *Handler
+	stdLn, fastLn *memListener
+}
+
+func newEnginePair(tb testing.TB, rig *engineRig, base string) *enginePair {
+	p := &enginePair{std: rig.handler(base, nil), fast: rig.handler(base, nil), stdLn: newMemListener(), fastLn: newMemListener()}
+	for _, e := range []struct {
+		eng Engine
+		h   *Handler
+		ln  *memListener
+	}{{EngineStd, p.std, p.stdLn}, {EngineFast, p.fast, p.fastLn}} {
+		srv, err := NewServer(e.h, ServerConfig{Engine: e.eng})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		go srv.Serve(e.ln)
+		tb.Cleanup(func() { e.ln.Close() })
+	}
+	return p
+}
+
+// parity is the state FuzzServingPaths shares across inputs.
+var (
+	parityOnce  sync.Once
+	parityRig   *engineRig
+	parityPairs map[bool]*enginePair // by "under the base path /pki"
+)
+
+// fuzzMethods are the methods FuzzServingPaths picks from.
+var fuzzMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions}
+
+// FuzzServingPaths sends the same request (a method, a raw request target,
+// a body, an optional If-None-Match) to both engines, each running the
+// server cmgpki serve runs, and requires the same answer: status, body,
+// every header but Date and Connection (Content-Length included), nothing
+// after the answer, and the same change of the handler's request counter
+// (so /healthz bodies, which show it, are equal too). A request net/http's
+// server refuses before the handler (400: a target it cannot parse, an
+// invalid request line) must get a 400 from fasthttp too; the error bodies
+// of the two servers differ. On the OCSP routes, no answer is a 5xx and a
+// 200 is an OCSP response (signed, or an error status), as in
+// FuzzOCSPHandler.
+func FuzzServingPaths(f *testing.F) {
+	parityOnce.Do(func() {
+		parityRig = newEngineRig(f, nil)
+		parityPairs = map[bool]*enginePair{false: newEnginePair(f, parityRig, ""), true: newEnginePair(f, parityRig, "/pki")}
+	})
+	rig := parityRig
+	sha1, sha256 := rig.req(f, crypto.SHA1), rig.req(f, crypto.SHA256)
+	odd := oddRequest(f, rig)
+	b64 := base64.StdEncoding.EncodeToString
+	etag := func(der []byte) string {
+		resp, err := rig.resp.Respond(f.Context(), der)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return resp.ETag
+	}
+	crlETag := func() string {
+		raw := []byte(rawGet(http.MethodGet, "/crl/issuing-ca.crl", "Connection: close"))
+		exchange(parityPairs[false].fastLn, raw, http.MethodGet) // both counters move
+		return exchange(parityPairs[false].stdLn, raw, http.MethodGet).header.Get("Etag")
+	}()
+	get, head, post, put := uint8(0), uint8(1), uint8(2), uint8(3)
+	for _, s := range []struct {
+		method uint8
+		target string
+		body   []byte
+		inm    string
+		pki    bool
+	}{
+		{post, "/ocsp", sha1, "", false},
+		{post, "/ocsp", sha256, "", false},
+		{post, "/ocsp/", sha1, "", false},
+		{post, "/ocsp", odd, "", false},
+		{get, "/ocsp/" + b64(sha1), nil, "", false},
+		{get, "/ocsp/" + b64(sha256), nil, "", false},
+		{get, "/ocsp/" + b64(odd), nil, "", false}, // '+' and '//' as they are
+		{get, "/ocsp/" + url.PathEscape(b64(odd)), nil, "", false},
+		{get, "/ocsp/" + strings.NewReplacer("/", "%2F", "+", "%2B", "=", "%3D").Replace(b64(odd)), nil, "", false},
+		{get, "/ocsp/" + strings.ReplaceAll(b64(odd), "+", "%20"), nil, "", false},
+		{get, "/ocsp/" + strings.TrimRight(b64(sha1), "="), nil, "", false},
+		{get, "/ocsp/" + b64(sha1) + "?x=1&y", nil, "", false},
+		{get, "/ocsp/" + b64(sha1), nil, etag(sha1), false},
+		{get, "/ocsp/" + b64(sha256), nil, etag(sha256), false},
+		{get, "/ocsp/" + b64(sha1), nil, `"junk"`, false},
+		{head, "/ocsp/" + b64(sha1), nil, "", false},
+		{head, "/ocsp/" + b64(sha1), nil, etag(sha1), false},
+		{put, "/ocsp/" + b64(sha1), sha1, "", false},
+		{get, "http://ocsp.test/ocsp/" + b64(sha1), nil, "", false},
+		{get, "/pki/ocsp/" + url.PathEscape(b64(odd)), nil, "", true},
+		{post, "/pki/ocsp", sha1, "", true},
+		{get, "/ocsp/" + b64(sha1), nil, "", true},
+		{get, "/pki", nil, "", true},
+		{get, "/pkix/ocsp/" + b64(sha1), nil, "", true},
+		{post, "/ocsp", []byte("not DER"), "", false},
+		{post, "/ocsp", nil, "", false},
+		{post, "/ocsp", bytes.Repeat([]byte{0x30}, MaxRequestBytes+1), "", false},
+		{get, "/ocsp/!!notbase64!!", nil, "", false},
+		{get, "/ocsp/", nil, "", false},
+		{get, "/ocsp", nil, "", false},
+		{get, "/ocsp/MEow%zz", nil, "", false},
+		{get, "/ocsp/MEow%", nil, "", false},
+		{get, "/ocsp//", nil, "", false},
+		{get, "/crl/issuing-ca.crl", nil, "", false},
+		{get, "/crl/issuing-ca.crl", nil, crlETag, false},
+		{head, "/crl/issuing-ca.crl", nil, "", false},
+		{post, "/crl/issuing-ca.crl", sha1, "", false},
+		{get, "/crl/nope.crl", nil, "", false},
+		{get, "/crl/%zz.crl", nil, "", false},
+		{get, "/ca/issuing-ca.cer", nil, "", false},
+		{get, "/ca/root-ca.cer?x", nil, "", false},
+		{get, "/healthz", nil, "", false},
+		{post, "/healthz", nil, "", false},
+		{get, "/", nil, "", false},
+		{get, "/nope", nil, "", false},
+		{get, "*", nil, "", false},
+		{5, "*", nil, "", false}, // OPTIONS *
+		{get, "/ocsp/a b", nil, "", false},
+		{get, "/ocsp/" + strings.Repeat("A", 18<<10), nil, "", false},
+	} {
+		f.Add(s.method, s.target, s.body, s.inm, s.pki)
+	}
+	f.Fuzz(func(t *testing.T, m uint8, target string, body []byte, inm string, pki bool) {
+		method := fuzzMethods[int(m)%len(fuzzMethods)]
+		// The If-None-Match value is kept to bytes a header value may hold:
+		// this target is about paths, not header parsing.
+		inm = strings.Map(func(r rune) rune {
+			if r < ' ' || r == 0x7f {
+				return -1
+			}
+			return r
+		}, inm)
+		raw := buildRequest(method, target, body, inm)
+		what := method + " " + short(target)
+		pair := parityPairs[pki]
+		std0, fast0 := pair.std.requests.Load(), pair.fast.requests.Load()
+		std := exchange(pair.stdLn, raw, method)
+		fast := exchange(pair.fastLn, raw, method)
+		if std.err != nil || fast.err != nil {
+			t.Fatalf("%s: net/http: %v; fasthttp: %v", what, std.err, fast.err)
+		}
+		if std.status >= 500 || fast.status >= 500 {
+			t.Fatalf("%s: HTTP %d (net/http), %d (fasthttp)", what, std.status, fast.status)
+		}
+		dStd, dFast := pair.std.requests.Load()-std0, pair.fast.requests.Load()-fast0
+		pair.fast.requests.Add(dStd - dFast) // each input on its own: later /healthz bodies stay comparable
+		if target == "*" && method != http.MethodOptions {
+			// A known difference: fasthttp's parser refuses the asterisk form
+			// but for OPTIONS (RFC 9112 3.2.4), net/http hands it to the
+			// handler, which finds no route.
+			if std.status != http.StatusNotFound || fast.status != http.StatusBadRequest {
+				t.Fatalf("%s: HTTP %d (net/http), %d (fasthttp); want 404, 400", what, std.status, fast.status)
+			}
+			return
+		}
+		if dStd != dFast {
+			t.Errorf("%s: net/http counted %d requests, fasthttp %d", what, dStd, dFast)
+		}
+		if std.status == http.StatusBadRequest || fast.status == http.StatusBadRequest {
+			if std.status != fast.status {
+				t.Fatalf("%s: HTTP %d (net/http), %d (fasthttp)\nnet/http body %q\nfasthttp body %q", what, std.status, fast.status, trunc(std.body), trunc(fast.body))
+			}
+			return // the servers' own 400s: bodies and headers differ
+		}
+		diffAnswers(t, what, std, fast)
+		if std.status == http.StatusOK && std.header.Get("Content-Type") == "application/ocsp-response" && method != http.MethodHead {
+			_, err := ocsp.ParseResponse(std.body, nil)
+			var re ocsp.ResponseError
+			if err != nil && !errors.As(err, &re) {
+				t.Fatalf("%s: 200 with a body that is not an OCSP response: %v", what, err)
+			}
+		}
+	})
+}
+
+// short quotes s for a message, cut to 120 bytes.
+func short(s string) string {
+	if len(s) > 120 {
+		return strconv.Quote(s[:120]) + fmt.Sprintf("... (%d bytes)", len(s))
+	}
+	return strconv.Quote(s)
+}
+
+// buildRequest is the raw HTTP/1.1 request both engines get.
+func buildRequest(method, target string, body []byte, inm string) []byte {
+	var b bytes.Buffer
+	b.WriteString(method + " " + target + " HTTP/1.1\r\nHost: ocsp.test\r\nConnection: close\r\n")
+	if inm != "" {
+		b.WriteString("If-None-Match: " + inm + "\r\n")
+	}
+	if len(body) > 0 || method == http.MethodPost || method == http.MethodPut {
+		b.WriteString("Content-Type: application/ocsp-request\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n")
+	}
+	b.WriteString("\r\n")
+	b.Write(body)
+	return b.Bytes()
+}
+
+// ignoredHeaders differ between two servers answering the same request.
+var ignoredHeaders = []string{"Date", "Connection"}
+
+// diffAnswers fails t unless std and fast are the same answer.
+func diffAnswers(t *testing.T, what string, std, fast wireAnswer) {
+	t.Helper()
+	if std.status != fast.status {
+		t.Fatalf("%s: HTTP %d (net/http), %d (fasthttp)\nnet/http body %q\nfasthttp body %q", what, std.status, fast.status, trunc(std.body), trunc(fast.body))
+	}
+	if !bytes.Equal(std.body, fast.body) {
+		t.Errorf("%s: bodies differ\nnet/http %q\nfasthttp %q", what, trunc(std.body), trunc(fast.body))
+	}
+	if len(std.after) > 0 || len(fast.after) > 0 {
+		t.Errorf("%s: bytes after the answer: net/http %q, fasthttp %q", what, trunc(std.after), trunc(fast.after))
+	}
+	keys := map[string]bool{}
+	for k := range std.header {
+		keys[k] = true
+	}
+	for k := range fast.header {
+		keys[k] = true
+	}
+	for k := range keys {
+		if slices.Contains(ignoredHeaders, k) {
+			continue
+		}
+		if a, b := std.header[k], fast.header[k]; !slices.Equal(a, b) {
+			t.Errorf("%s: header %s: net/http %q, fasthttp %q", what, k, a, b)
+		}
+	}
+}
+
+func trunc(b []byte) []byte {
+	if len(b) > 300 {
+		return append(b[:300:300], "..."...)
+	}
+	return b
+}
+
+// oddRequest is an OCSP request of the rig's issuer whose base64 holds
+// "//" and "+" (an unknown serial, found by counting up).
+func oddRequest(tb testing.TB, rig *engineRig) []byte {
+	fake := *rig.leaf
+	for i := int64(1); i < 1<<20; i++ {
+		fake.SerialNumber = big.NewInt(i)
+		der := ocspReq(tb, &fake, rig.issuer, crypto.SHA1)
+		if s := base64.StdEncoding.EncodeToString(der); strings.Contains(s, "//") && strings.Contains(s, "+") {
+			return der
+		}
+	}
+	tb.Fatal("no request whose base64 holds // and +")
+	return nil
+}
+
+// FuzzOCSPHandlerFast holds ServeFastHTTP, called in process as fasthttp's
+// server calls it, to FuzzOCSPHandler's invariants on the same inputs (its
+// seed corpus is read from testdata/fuzz/FuzzOCSPHandler): arbitrary bytes
+// as a POST body and as a GET path never get a 5xx, and a 200 is an OCSP
+// response. It also requires ServeHTTP's answer (status, body and the
+// cache headers), the handler-level comparison FuzzServingPaths makes on
+// the wire.
+func FuzzOCSPHandlerFast(f *testing.F) {
+	rig := newEngineRig(f, nil)
+	h := rig.handler("", nil)
+	f.Add(rig.req(f, crypto.SHA1))
+	f.Add([]byte{})
+	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x01})
+	for _, b := range readCorpus(f, filepath.Join("testdata", "fuzz", "FuzzOCSPHandler")) {
+		f.Add(b)
+	}
+	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50000}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, tc := range []struct{ method, target string }{
+			{http.MethodPost, "/ocsp"},
+			{http.MethodGet, "/ocsp/" + base64.StdEncoding.EncodeToString(data)},
+		} {
+			var req fasthttp.Request
+			req.Header.SetMethod(tc.method)
+			req.SetRequestURI(tc.target)
+			req.Header.SetHost("ocsp.test")
+			if tc.method == http.MethodPost {
+				req.SetBody(data)
+			}
+			var ctx fasthttp.RequestCtx
+			ctx.Init(&req, remote, nil)
+			h.ServeFastHTTP(&ctx)
+			status, body := ctx.Response.StatusCode(), ctx.Response.Body()
+			switch status {
+			case http.StatusOK:
+				_, err := ocsp.ParseResponse(body, nil)
+				var re ocsp.ResponseError
+				if err != nil && !errors.As(err, &re) {
+					t.Fatalf("%s: body is not an OCSP response: %v", tc.method, err)
+				}
+			case http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong:
+			default:
+				t.Fatalf("%s: HTTP %d", tc.method, status)
+			}
+
+			r, err := http.NewRequest(tc.method, "http://ocsp.test"+tc.target, bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.RequestURI, r.RemoteAddr = tc.target, remote.String()
+			if tc.method != http.MethodPost {
+				r.Body, r.ContentLength = http.NoBody, 0
+			}
+			w := newRecorder()
+			h.ServeHTTP(w, r)
+			if w.status != status || !bytes.Equal(w.body.Bytes(), body) {
+				t.Fatalf("%s: ServeHTTP HTTP %d %x, ServeFastHTTP HTTP %d %x", tc.method, w.status, trunc(w.body.Bytes()), status, trunc(body))
+			}
+			for _, k := range cacheHeaders {
+				if a, b := w.hd.Get(k), string(ctx.Response.Header.Peek(k)); a != b {
+					t.Errorf("%s: %s: ServeHTTP %q, ServeFastHTTP %q", tc.method, k, a, b)
+				}
+			}
+		}
+	})
+}
+
+// recorder is the least ResponseWriter that records an answer.
+type recorder struct {
+	hd     http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newRecorder() *recorder            { return &recorder{hd: http.Header{}} }
+func (w *recorder) Header() http.Header { return w.hd }
+func (w *recorder) WriteHeader(s int) {
+	if w.status == 0 {
+		w.status = s
+	}
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(b)
+}
+
+// readCorpus reads the []byte inputs of a fuzz corpus directory ("go test
+// fuzz v1" files of one []byte value).
+func readCorpus(tb testing.TB, dir string) [][]byte {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out [][]byte
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) != 2 || lines[0] != "go test fuzz v1" || !strings.HasPrefix(lines[1], "[]byte(") || !strings.HasSuffix(lines[1], ")") {
+			tb.Fatalf("%s: not a one-[]byte corpus file", e.Name())
+		}
+		s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
+		if err != nil {
+			tb.Fatalf("%s: %v", e.Name(), err)
+		}
+		out = append(out, []byte(s))
+	}
+	if len(out) == 0 {
+		tb.Fatalf("%s: no corpus", dir)
+	}
+	return out
+}
