@@ -69,7 +69,7 @@ func (h *Handler) fastError(ctx *fasthttp.RequestCtx, err error) {
 	var ne net.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		ctx.Error(tooLarge, http.StatusRequestEntityTooLarge)
+		httpErrorFast(ctx, tooLarge, http.StatusRequestEntityTooLarge)
 		h.logFast(ctx, h.clk.Now())
 	case errors.As(err, &small):
 		ctx.Error("431 Request Header Fields Too Large", http.StatusRequestHeaderFieldsTooLarge)
@@ -78,6 +78,13 @@ func (h *Handler) fastError(ctx *fasthttp.RequestCtx, err error) {
 	default:
 		ctx.Error("400 Bad Request", http.StatusBadRequest)
 	}
+}
+
+// httpErrorFast answers as http.Error does: a plain-text message ending in
+// a newline, not to be sniffed.
+func httpErrorFast(ctx *fasthttp.RequestCtx, msg string, code int) {
+	ctx.Error(msg+"\n", code)
+	ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
 }
 
 // slowFast serves a request through the net/http handler. A request target
