@@ -28,7 +28,7 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	start := h.clk.Now()
 	uri := ctx.Request.Header.RequestURI() // as sent: never cleaned or unescaped
 	if len(uri) == 0 || uri[0] != '/' {
-		h.slowFast(ctx, start)
+		h.slowFast(ctx)
 		return
 	}
 	p := uri
@@ -37,7 +37,7 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	}
 	if h.basePath != "" {
 		if len(p) <= len(h.basePath) || string(p[:len(h.basePath)]) != h.basePath || p[len(h.basePath)] != '/' {
-			h.slowFast(ctx, start)
+			h.slowFast(ctx)
 			return
 		}
 		p = p[len(h.basePath):]
@@ -56,7 +56,7 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 		}
 		h.answerFast(ctx, start, der)
 	default:
-		h.slowFast(ctx, start)
+		h.slowFast(ctx)
 	}
 }
 
@@ -89,11 +89,11 @@ func httpErrorFast(ctx *fasthttp.RequestCtx, msg string, code int) {
 
 // slowFast serves a request through the net/http handler. A request target
 // net/http's server would refuse (url.ParseRequestURI fails) gets its 400
-// here rather than fasthttpadaptor's 500.
-func (h *Handler) slowFast(ctx *fasthttp.RequestCtx, start time.Time) {
+// here rather than fasthttpadaptor's 500; as on net/http, where the server
+// refuses it before the handler, it is neither logged nor counted.
+func (h *Handler) slowFast(ctx *fasthttp.RequestCtx) {
 	if _, err := url.ParseRequestURI(string(ctx.Request.Header.RequestURI())); err != nil {
 		ctx.Error("400 Bad Request", http.StatusBadRequest)
-		h.logFast(ctx, start)
 		return
 	}
 	h.adapted(ctx)
