@@ -51,7 +51,9 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	case (ctx.IsGet() || ctx.IsHead()) && len(p) > len(prefix) && string(p[:len(prefix)]) == prefix && len(p)-len(prefix) <= 2*MaxRequestBytes:
 		der, ok := decodeGetPath(p[len(prefix):])
 		if !ok {
-			h.ocspErrorFast(ctx, start, ocsp.MalformedRequestErrorResponse)
+			// Junk (malformedRequest), or a broken percent escape, which
+			// net/http's server refuses with 400: ServeHTTP's path tells.
+			h.slowFast(ctx)
 			return
 		}
 		h.answerFast(ctx, start, der)
