@@ -120,14 +120,15 @@ func (h *Handler) answerFast(ctx *fasthttp.RequestCtx, start time.Time, der []by
 		return
 	}
 	rh := &ctx.Response.Header
-	rh.SetContentTypeBytes(ocspContentTypeB)
 	rh.SetCanonical(hdrCacheControl, resp.cacheControlAt(start).b)
 	rh.SetCanonical(hdrETag, resp.etagB)
 	rh.SetCanonical(hdrLastModified, resp.lastModifiedB)
 	rh.SetCanonical(hdrExpires, resp.expiresB)
 	if ctx.IsGet() && string(ctx.Request.Header.PeekBytes(hdrIfNoneMatch)) == resp.ETag {
+		// No Content-Type: net/http drops it from a 304 (RFC 9110 15.4.5).
 		ctx.SetStatusCode(http.StatusNotModified)
 	} else {
+		rh.SetContentTypeBytes(ocspContentTypeB)
 		// Signed responses are never written to: no copy.
 		ctx.Response.SetBodyRaw(resp.DER)
 	}
