@@ -28,6 +28,12 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	start := h.clk.Now()
 	uri := ctx.Request.Header.RequestURI() // as sent: never cleaned or unescaped
 	if len(uri) == 0 || uri[0] != '/' {
+		if string(uri) == "*" {
+			// OPTIONS * (fasthttp's parser admits "*" for OPTIONS alone):
+			// net/http's server answers it itself, 200 with no body, and the
+			// handler never sees it.
+			return
+		}
 		h.slowFast(ctx)
 		return
 	}
