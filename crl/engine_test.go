@@ -331,14 +331,20 @@ func TestEnginesPipelining(t *testing.T) {
 
 // TestEnginesHeaderLimit: a request whose head (request line and headers)
 // is over the limit gets 431 from both engines, by a long header or a long
-// GET path; one well within it is answered.
-//
-// The limits are not the same byte: net/http refuses a head over
-// MaxHeaderBytes plus its 4096 bytes of bufio slop (20 KiB), fasthttp one
-// that does not fit its read buffer. Heads between 16 and 20 KiB are served
-// by both (ReadBufferSize covers the slop too).
+// GET path; one within it is answered. The limit is the same byte on both:
+// net/http refuses a head over MaxHeaderBytes plus its 4096 bytes of bufio
+// slop, fasthttp one that does not fit its read buffer, which is as large.
 func TestEnginesHeaderLimit(t *testing.T) {
 	rig := newEngineRig(t, nil)
+	const limit = MaxHeaderBytes + 4096
+	// head is a GET /healthz whose head is n bytes long, "\r\n\r\n" included.
+	head := func(n int) string {
+		short := rawGet(http.MethodGet, "/healthz", "X-Pad: ")
+		return rawGet(http.MethodGet, "/healthz", "X-Pad: "+strings.Repeat("a", n-len(short)))
+	}
+	if len(head(limit)) != limit {
+		t.Fatalf("head(%d) is %d bytes", limit, len(head(limit)))
+	}
 	forEngines(t, func(t *testing.T, eng Engine) {
 		s := serve(t, eng, rig.handler("", nil), ServerConfig{})
 		for _, tc := range []struct {
@@ -346,6 +352,8 @@ func TestEnginesHeaderLimit(t *testing.T) {
 			raw  string
 			want int
 		}{
+			{"head at the limit", head(limit), http.StatusOK},
+			{"head one byte over the limit", head(limit + 1), http.StatusRequestHeaderFieldsTooLarge},
 			{"8 KiB header", rawGet(http.MethodGet, "/healthz", "X-Pad: "+strings.Repeat("a", 8<<10)), http.StatusOK},
 			{"18 KiB header", rawGet(http.MethodGet, "/healthz", "X-Pad: "+strings.Repeat("a", 18<<10)), http.StatusOK},
 			{"18 KiB GET path", rawGet(http.MethodGet, "/ocsp/"+strings.Repeat("A", 18<<10)), http.StatusOK}, // malformedRequest
