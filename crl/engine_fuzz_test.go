@@ -266,6 +266,12 @@ func FuzzServingPaths(f *testing.F) {
 			}
 			return
 		}
+		if fast.status == http.StatusRequestEntityTooLarge && std.status != fast.status && len(body) > MaxRequestBytes {
+			// A known difference: fasthttp reads every body before the
+			// handler and refuses one over MaxRequestBytes whatever the
+			// route; net/http limits the one body it reads, the OCSP POST's.
+			return
+		}
 		if dStd != dFast {
 			t.Errorf("%s: net/http counted %d requests, fasthttp %d", what, dStd, dFast)
 		}
