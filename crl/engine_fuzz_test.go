@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -113,9 +114,17 @@ func exchange(ln *memListener, raw []byte, method string, between func()) wireAn
 		wrote <- err
 	}()
 	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, &http.Request{Method: method})
-	if err != nil {
-		return wireAnswer{err: fmt.Errorf("reading the answer: %w", err)}
+	var resp *http.Response
+	for {
+		if resp, err = http.ReadResponse(br, &http.Request{Method: method}); err != nil {
+			return wireAnswer{err: fmt.Errorf("reading the answer: %w", err)}
+		}
+		if resp.StatusCode != http.StatusContinue {
+			break
+		}
+		// An Expect: 100-continue the fuzzer wrote. net/http sends the
+		// interim answer when the handler reads the body, fasthttp before
+		// the handler: neither is compared.
 	}
 	a := wireAnswer{status: resp.StatusCode, header: resp.Header}
 	if a.body, err = io.ReadAll(resp.Body); err != nil {
@@ -276,11 +285,24 @@ func FuzzServingPaths(f *testing.F) {
 		{5, "*", nil, "", false}, // OPTIONS *
 		{get, "/ocsp/a b", nil, "", false},
 		{get, "/ocsp/" + strings.Repeat("A", 18<<10), nil, "", false},
+		// The target may end the request line and add headers.
+		{get, "/ocsp/" + b64(sha1) + " HTTP/1.0\r\nX:", nil, "", false},
+		{get, "/healthz HTTP/1.1\r\nHost: b\r\nX:", nil, "", false},
+		{post, "/ocsp HTTP/1.1\r\nTransfer-Encoding: chunked\r\nX:", []byte(chunked(sha1, 10)), "", false},
+		{post, "/ocsp HTTP/1.1\r\nContent-Length: 3\r\nX:", sha1, "", false},
+		{post, "/ocsp HTTP/1.1\r\nExpect: 100-continue\r\nX:", sha1, "", false},
+		{get, "/crl/issuing-ca.crl HTTP/1.1\r\nRange: bytes=0-9\r\nX:", nil, "", false},
+		{get, "/crl/issuing-ca.crl HTTP/1.1\r\nIf-Modified-Since: Mon, 01 Jan 2035 00:00:00 GMT\r\nX:", nil, "", false},
 	} {
 		f.Add(s.method, s.target, s.body, s.inm, s.pki)
 	}
 	f.Fuzz(func(t *testing.T, m uint8, target string, body []byte, inm string, pki bool) {
 		method := fuzzMethods[int(m)%len(fuzzMethods)]
+		if len(body) > MaxRequestBytes && fuzzing() {
+			// net/http waits 500 ms before it closes a connection whose
+			// body went over a MaxBytesReader; the seeds cover these.
+			t.Skip("body over MaxRequestBytes")
+		}
 		// The If-None-Match value is kept to bytes a header value may hold:
 		// this target is about paths, not header parsing.
 		inm = strings.Map(func(r rune) rune {
@@ -329,7 +351,7 @@ func FuzzServingPaths(f *testing.F) {
 			}
 			return // the servers' own 400s: bodies and headers differ
 		}
-		diffAnswers(t, what, std, fast)
+		diffAnswers(t, what, raw, std, fast)
 		if std.status == http.StatusOK && std.header.Get("Content-Type") == "application/ocsp-response" && method != http.MethodHead {
 			_, err := ocsp.ParseResponse(std.body, nil)
 			var re ocsp.ResponseError
@@ -348,6 +370,13 @@ func short(s string) string {
 	return strconv.Quote(s)
 }
 
+// fuzzing reports whether the test runs a fuzzing engine (-fuzz), not
+// only the seed corpus.
+func fuzzing() bool {
+	f := flag.Lookup("test.fuzz")
+	return f != nil && f.Value.String() != ""
+}
+
 // buildRequest is the raw HTTP/1.1 request both engines get.
 func buildRequest(method, target string, body []byte, inm string) []byte {
 	var b bytes.Buffer
@@ -363,11 +392,18 @@ func buildRequest(method, target string, body []byte, inm string) []byte {
 	return b.Bytes()
 }
 
+// bothLengths reports whether the head of raw has both a Transfer-Encoding
+// and a Content-Length header.
+func bothLengths(raw []byte) bool {
+	head, _, _ := bytes.Cut(bytes.ToLower(raw), []byte("\r\n\r\n"))
+	return bytes.Contains(head, []byte("\ntransfer-encoding:")) && bytes.Contains(head, []byte("\ncontent-length:"))
+}
+
 // ignoredHeaders differ between two servers answering the same request.
 var ignoredHeaders = []string{"Date", "Connection"}
 
 // diffAnswers fails t unless std and fast are the same answer.
-func diffAnswers(t *testing.T, what string, std, fast wireAnswer) {
+func diffAnswers(t *testing.T, what string, raw []byte, std, fast wireAnswer) {
 	t.Helper()
 	if std.status != fast.status {
 		t.Fatalf("%s: HTTP %d (net/http), %d (fasthttp)\nnet/http body %q\nfasthttp body %q", what, std.status, fast.status, trunc(std.body), trunc(fast.body))
@@ -378,7 +414,10 @@ func diffAnswers(t *testing.T, what string, std, fast wireAnswer) {
 	if len(std.after) > 0 || len(fast.after) > 0 {
 		t.Errorf("%s: bytes after the answer: net/http %q, fasthttp %q", what, trunc(std.after), trunc(fast.after))
 	}
-	if std.next != fast.next {
+	// A known difference: fasthttp closes the connection after a request
+	// with both Transfer-Encoding and Content-Length, as RFC 9112 6.3
+	// wants; net/http keeps it open.
+	if std.next != fast.next && !(bothLengths(raw) && fast.next == 0) {
 		t.Errorf("%s: then GET /nope on the same connection: HTTP %d (net/http), %d (fasthttp) (0: closed)", what, std.next, fast.next)
 	}
 	keys := map[string]bool{}
