@@ -282,6 +282,8 @@ func FuzzServingPaths(f *testing.F) {
 		{get, "/", nil, "", false},
 		{get, "/nope", nil, "", false},
 		{get, "*", nil, "", false},
+		{get, "a:/ocsp/" + b64(sha1), nil, "", false},
+		{post, "A:", nil, "", false},
 		{5, "*", nil, "", false}, // OPTIONS *
 		{get, "/ocsp/a b", nil, "", false},
 		{get, "/ocsp/" + strings.Repeat("A", 18<<10), nil, "", false},
@@ -298,10 +300,12 @@ func FuzzServingPaths(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, m uint8, target string, body []byte, inm string, pki bool) {
 		method := fuzzMethods[int(m)%len(fuzzMethods)]
-		if len(body) > MaxRequestBytes && fuzzing() {
-			// net/http waits 500 ms before it closes a connection whose
-			// body went over a MaxBytesReader; the seeds cover these.
-			t.Skip("body over MaxRequestBytes")
+		if fuzzing() && (len(body) > MaxRequestBytes || len(target) > 4<<10) {
+			// The seeds and TestEngines* cover long inputs. While fuzzing
+			// they cost too much: net/http waits 500 ms before it closes a
+			// connection whose body went over its MaxBytesReader, and
+			// minimizing a long input takes most of a short run.
+			t.Skip("long input")
 		}
 		// The If-None-Match value is kept to bytes a header value may hold:
 		// this target is about paths, not header parsing.
@@ -327,13 +331,12 @@ func FuzzServingPaths(f *testing.F) {
 		if std.status >= 500 || fast.status >= 500 {
 			t.Fatalf("%s: HTTP %d (net/http), %d (fasthttp)", what, std.status, fast.status)
 		}
-		if target == "*" && method != http.MethodOptions {
-			// A known difference: fasthttp's parser refuses the asterisk form
-			// but for OPTIONS (RFC 9112 3.2.4), net/http hands it to the
-			// handler, which finds no route.
-			if std.status != http.StatusNotFound || fast.status != http.StatusBadRequest {
-				t.Fatalf("%s: HTTP %d (net/http), %d (fasthttp); want 404, 400", what, std.status, fast.status)
-			}
+		if fast.status == http.StatusBadRequest && std.status != fast.status && fastRefusesTarget(raw) {
+			// A known difference: fasthttp's parser takes a target in
+			// origin form, "*" for OPTIONS and an absolute URI with "://"
+			// only; net/http hands the handler any target
+			// url.ParseRequestURI takes ("*" with GET: 404; "a:/ocsp/...":
+			// an OCSP answer).
 			return
 		}
 		if fast.status == http.StatusRequestEntityTooLarge && std.status != fast.status && len(body) > MaxRequestBytes {
@@ -390,6 +393,13 @@ func buildRequest(method, target string, body []byte, inm string) []byte {
 	b.WriteString("\r\n")
 	b.Write(body)
 	return b.Bytes()
+}
+
+// fastRefusesTarget reports whether fasthttp's request parser refuses the
+// target of raw's request line.
+func fastRefusesTarget(raw []byte) bool {
+	var h fasthttp.RequestHeader
+	return errors.Is(h.Read(bufio.NewReader(bytes.NewReader(raw))), fasthttp.ErrorInvalidURI)
 }
 
 // bothLengths reports whether the head of raw has both a Transfer-Encoding
