@@ -26,6 +26,15 @@ import (
 // FuzzServingPaths checks that both paths give the same answers.
 func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	start := h.clk.Now()
+	if !ctx.Request.Header.IsHTTP11() {
+		// fasthttp's parser takes any HTTP/d.d; net/http's server refuses a
+		// major version other than 1 before the handler.
+		if p := ctx.Request.Header.Protocol(); len(p) != len("HTTP/1.0") || p[5] != '1' {
+			ctx.Error("505 HTTP Version Not Supported: unsupported protocol version", http.StatusHTTPVersionNotSupported)
+			ctx.SetConnectionClose()
+			return
+		}
+	}
 	uri := ctx.Request.Header.RequestURI() // as sent: never cleaned or unescaped
 	if len(uri) == 0 || uri[0] != '/' {
 		if string(uri) == "*" {
