@@ -20,10 +20,13 @@ import (
 // The two hot routes, OCSP over POST and RFC 5019 GET, are answered here
 // with the same bytes, headers and status as ServeHTTP; every other request
 // (CRLs, CA certificates, /healthz, wrong methods, unknown paths, absolute
-// request targets, oversized GET paths) goes to ServeHTTP through
-// fasthttpadaptor, so it has net/http's semantics by construction
+// request targets, oversized or undecodable GET paths) goes to ServeHTTP
+// through fasthttpadaptor, so it has net/http's semantics by construction
 // (ServeContent's conditional and range requests, 404, 405 with Allow).
-// FuzzServingPaths checks that both paths give the same answers.
+// What net/http's server answers before the handler (OPTIONS *, a major
+// version other than 1, a target url.ParseRequestURI refuses) is answered
+// here as it does, unlogged and uncounted. FuzzServingPaths checks that
+// both paths give the same answers.
 func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	start := h.clk.Now()
 	if !ctx.Request.Header.IsHTTP11() {
