@@ -21,15 +21,33 @@ import (
 // The two hot routes, OCSP over POST and RFC 5019 GET, are answered here
 // with the same bytes, headers and status as ServeHTTP; every other request
 // (CRLs, CA certificates, /healthz, wrong methods, unknown paths, absolute
-// request targets, oversized GET paths) goes to ServeHTTP through
-// fasthttpadaptor, so it has net/http's semantics by construction
+// request targets, oversized or undecodable GET paths) goes to ServeHTTP
+// through fasthttpadaptor, so it has net/http's semantics by construction
 // (ServeContent's conditional and range requests, 404, 405 with Allow).
-// FuzzServingPaths checks that both paths give the same answers.
+// What net/http's server answers before the handler (OPTIONS *, a major
+// version other than 1, a target url.ParseRequestURI refuses) is answered
+// here as it does, unlogged and uncounted. FuzzServingPaths checks that
+// both paths give the same answers.
 func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	start := h.clk.Now()
+	if !ctx.Request.Header.IsHTTP11() {
+		// fasthttp's parser takes any HTTP/d.d; net/http's server refuses a
+		// major version other than 1 before the handler.
+		if p := ctx.Request.Header.Protocol(); len(p) != len("HTTP/1.0") || p[5] != '1' {
+			ctx.Error("505 HTTP Version Not Supported: unsupported protocol version", http.StatusHTTPVersionNotSupported)
+			ctx.SetConnectionClose()
+			return
+		}
+	}
 	uri := ctx.Request.Header.RequestURI() // as sent: never cleaned or unescaped
 	if len(uri) == 0 || uri[0] != '/' {
-		h.slowFast(ctx, start)
+		if string(uri) == "*" {
+			// OPTIONS * (fasthttp's parser admits "*" for OPTIONS alone):
+			// net/http's server answers it itself, 200 with no body, and the
+			// handler never sees it.
+			return
+		}
+		h.slowFast(ctx)
 		return
 	}
 	p := uri
@@ -38,7 +56,7 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	}
 	if h.basePath != "" {
 		if len(p) <= len(h.basePath) || string(p[:len(h.basePath)]) != h.basePath || p[len(h.basePath)] != '/' {
-			h.slowFast(ctx, start)
+			h.slowFast(ctx)
 			return
 		}
 		p = p[len(h.basePath):]
@@ -52,12 +70,14 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	case (ctx.IsGet() || ctx.IsHead()) && len(p) > len(prefix) && string(p[:len(prefix)]) == prefix && len(p)-len(prefix) <= 2*MaxRequestBytes:
 		der, ok := decodeGetPath(p[len(prefix):])
 		if !ok {
-			h.ocspErrorFast(ctx, start, ocsp.MalformedRequestErrorResponse)
+			// Junk (malformedRequest), or a broken percent escape, which
+			// net/http's server refuses with 400: ServeHTTP's path tells.
+			h.slowFast(ctx)
 			return
 		}
 		h.answerFast(ctx, start, der)
 	default:
-		h.slowFast(ctx, start)
+		h.slowFast(ctx)
 	}
 }
 
@@ -70,7 +90,7 @@ func (h *Handler) fastError(ctx *fasthttp.RequestCtx, err error) {
 	var ne net.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		ctx.Error(tooLarge, http.StatusRequestEntityTooLarge)
+		httpErrorFast(ctx, tooLarge, http.StatusRequestEntityTooLarge)
 		h.logFast(ctx, h.clk.Now())
 	case errors.As(err, &small):
 		ctx.Error("431 Request Header Fields Too Large", http.StatusRequestHeaderFieldsTooLarge)
@@ -81,13 +101,20 @@ func (h *Handler) fastError(ctx *fasthttp.RequestCtx, err error) {
 	}
 }
 
+// httpErrorFast answers as http.Error does: a plain-text message ending in
+// a newline, not to be sniffed.
+func httpErrorFast(ctx *fasthttp.RequestCtx, msg string, code int) {
+	ctx.Error(msg+"\n", code)
+	ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+}
+
 // slowFast serves a request through the net/http handler. A request target
 // net/http's server would refuse (url.ParseRequestURI fails) gets its 400
-// here rather than fasthttpadaptor's 500.
-func (h *Handler) slowFast(ctx *fasthttp.RequestCtx, start time.Time) {
+// here rather than fasthttpadaptor's 500; as on net/http, where the server
+// refuses it before the handler, it is neither logged nor counted.
+func (h *Handler) slowFast(ctx *fasthttp.RequestCtx) {
 	if _, err := url.ParseRequestURI(string(ctx.Request.Header.RequestURI())); err != nil {
 		ctx.Error("400 Bad Request", http.StatusBadRequest)
-		h.logFast(ctx, start)
 		return
 	}
 	h.adapted(ctx)
@@ -112,14 +139,15 @@ func (h *Handler) answerFast(ctx *fasthttp.RequestCtx, start time.Time, der []by
 		return
 	}
 	rh := &ctx.Response.Header
-	rh.SetContentTypeBytes(ocspContentTypeB)
 	rh.SetCanonical(hdrCacheControl, resp.cacheControlAt(start).b)
 	rh.SetCanonical(hdrETag, resp.etagB)
 	rh.SetCanonical(hdrLastModified, resp.lastModifiedB)
 	rh.SetCanonical(hdrExpires, resp.expiresB)
 	if ctx.IsGet() && string(ctx.Request.Header.PeekBytes(hdrIfNoneMatch)) == resp.ETag {
+		// No Content-Type: net/http drops it from a 304 (RFC 9110 15.4.5).
 		ctx.SetStatusCode(http.StatusNotModified)
 	} else {
+		rh.SetContentTypeBytes(ocspContentTypeB)
 		// Signed responses are never written to: no copy.
 		ctx.Response.SetBodyRaw(resp.DER)
 	}

@@ -103,8 +103,10 @@ func NewServer(h *Handler, cfg ServerConfig) (*Server, error) {
 		WriteTimeout: cfg.WriteTimeout,
 		IdleTimeout:  cfg.IdleTimeout,
 		// The request line and headers must fit in the read buffer (431
-		// otherwise), as within net/http's MaxHeaderBytes.
-		ReadBufferSize:     MaxHeaderBytes,
+		// otherwise). net/http refuses a head over MaxHeaderBytes plus
+		// 4096 bytes of bufio slop (Server.initialReadLimitSize): the same
+		// limit, to the byte.
+		ReadBufferSize:     MaxHeaderBytes + 4096,
 		MaxRequestBodySize: MaxRequestBytes,
 		// As net/http: no Server header, no Content-Type guessed, no
 		// multipart parsing of a POST body.
