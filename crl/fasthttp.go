@@ -81,10 +81,11 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-// fastError answers a request fasthttp refused before the handler, as
-// net/http answers it: 413 for an OCSP POST body over MaxRequestBytes (a
-// handler answer there, so it is logged), 431 for a request line and headers
-// over MaxHeaderBytes, 408 on a read timeout, 400 otherwise.
+// fastError answers a request fasthttp refused before the handler: 413 for
+// a body over MaxRequestBytes (as net/http's handler answers an OCSP POST, and
+// logged as it is), 431 for a request head over net/http's limit, 408 on a
+// read timeout (net/http answers a cut request line 400 and the handler a cut
+// POST body malformedRequest), 400 otherwise.
 func (h *Handler) fastError(ctx *fasthttp.RequestCtx, err error) {
 	var small *fasthttp.ErrSmallBuffer
 	var ne net.Error

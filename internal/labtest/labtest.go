@@ -16,10 +16,14 @@ import (
 // ("" for the default) and opens it.
 func Lab(t testing.TB, base string, spec *ca.LabSpec) *ca.Lab {
 	t.Helper()
-	if spec == nil {
-		spec = &ca.LabSpec{}
+	// A copy: callers share spec values between tests (and run them in
+	// parallel), so the base URL must not be written into theirs.
+	var s ca.LabSpec
+	if spec != nil {
+		s = *spec
 	}
-	spec.BaseURL = base
+	s.BaseURL = base
+	spec = &s
 	dir := filepath.Join(t.TempDir(), "lab")
 	if _, err := ca.CreateLab(context.Background(), spec, ca.LabOptions{Out: dir, Clock: clock.Fixed(pkitest.At)}); err != nil {
 		t.Fatalf("labtest: %v", err)
