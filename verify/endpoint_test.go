@@ -93,7 +93,7 @@ func TestEndpoint(t *testing.T) {
 	}{
 		{"good", good, ica, "", nil, "revocation_off=notice", "", WindowsError{}, "", true, 3},
 		{"good_with_root_sent", good, []*x509.Certificate{p.ica.cert, p.root.cert}, "", nil, "root_sent=notice revocation_off=notice", "", WindowsError{}, "", true, 3},
-		{"missing_intermediate", good, nil, "", nil, "missing_intermediate=error revocation_off=notice chain_partial_chain=error", ReasonPartialChain, WinChaining, "no issuer found", false, 1},
+		{"missing_intermediate", good, nil, "", nil, "missing_intermediate=error revocation_off=notice", ReasonPartialChain, WinChaining, "no issuer found", false, 1},
 		{"missing_intermediate_in_client_store", good, nil, "", ica, "missing_intermediate=warn revocation_off=notice", "", WindowsError{}, "", false, 3},
 		{"wrong_name", other, ica, "cmg.contoso.com", nil, "revocation_off=notice chain_name_mismatch=error", ReasonNameMismatch, WinNameMismatch, "cmg.contoso.com", true, 3},
 		{"expired", expired, ica, "cmg.contoso.com", nil, "revocation_off=notice chain_expired=error", ReasonExpired, WinExpired, "expired at " + at.Add(-time.Hour).UTC().Format(timeFmt), true, 3},
@@ -119,8 +119,15 @@ func TestEndpoint(t *testing.T) {
 				}
 			} else {
 				wantErr(t, r.Chain, err, tc.reason, tc.win, tc.detail)
-				if f := r.Findings[len(r.Findings)-1]; f.Windows == nil || *f.Windows != tc.win || f.Fix == "" {
-					t.Fatalf("finding %+v", f)
+				// The chain's error is one error finding, with its Windows code and a fix.
+				var errs []Finding
+				for _, f := range r.Findings {
+					if f.Level == lint.Error {
+						errs = append(errs, f)
+					}
+				}
+				if len(errs) != 1 || errs[0].Windows == nil || *errs[0].Windows != tc.win || errs[0].Fix == "" {
+					t.Fatalf("error findings %+v", errs)
 				}
 			}
 			if r.SentIntermediates != tc.sentICA || len(r.Chain.Elements) != tc.elements || len(r.Presented) != 1+len(tc.chain) {
