@@ -148,6 +148,7 @@ awk -F'\t' -v rounds="$ROUNDS" '
     ratio("cmgpki POST", "bare POST", "cmgpki / bare net/http (POST)", "   target >= 0.95x")
     ratio("cmgstd GET", "bare GET", "cmgstd / bare net/http (GET)", "   (the net/http engine)")
     ratio("cmgstd POST", "bare POST", "cmgstd / bare net/http (POST)", "")
+    ratio("cmgstd GET", "nginx GET", "cmgstd / nginx (GET)", "")
     ratio("bare GET", "nginx GET", "bare net/http / nginx (GET)", "")
     printf "median p99 at c=%d: cmgpki GET %.2f ms, POST %.2f ms; cmgstd GET %.2f ms, POST %.2f ms   target < 5 ms\n", '"$C"', medp99("cmgpki GET"), medp99("cmgpki POST"), medp99("cmgstd GET"), medp99("cmgstd POST")
     printf "errors and non-2xx/3xx answers: cmgpki %d, cmgstd %d, nginx %d, bare %d   target 0\n", err["cmgpki"], err["cmgstd"], err["nginx"], err["bare"]
