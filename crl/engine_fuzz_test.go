@@ -283,6 +283,8 @@ func FuzzServingPaths(f *testing.F) {
 		{method: post, target: "/ocsp", body: sha1},
 		{method: post, target: "/ocsp", body: sha256},
 		{method: post, target: "/ocsp/", body: sha1},
+		{method: post, target: "/ocsp/" + b64(sha1), body: sha1}, // 405: POST is for /ocsp only
+		{method: post, target: "/ocsp/0", body: sha1},
 		{method: post, target: "/ocsp", body: odd},
 		{method: get, target: "/ocsp/" + b64(sha1)},
 		{method: get, target: "/ocsp/" + b64(sha256)},

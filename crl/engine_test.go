@@ -661,6 +661,8 @@ func TestEnginesAccessLogAndRequestCount(t *testing.T) {
 		{rawGet(http.MethodGet, "/ocsp/MEow%zz"), http.MethodGet, 400, false},
 		{rawGet(http.MethodGet, "/crl/%zz.crl"), http.MethodGet, 400, false},
 		{rawGet(http.MethodGet, "/healthz", "X-Pad: "+strings.Repeat("a", 32<<10)), http.MethodGet, 431, false},
+		// A client-chosen method is cut in the log, as the target is.
+		{rawGet(strings.Repeat("M", 3000), "/ocsp/"+strings.Repeat("A", 3000)), strings.Repeat("M", 3000), 405, true},
 	}
 	logs := map[Engine][]string{}
 	counts := map[Engine]string{}
@@ -688,6 +690,9 @@ func TestEnginesAccessLogAndRequestCount(t *testing.T) {
 				t.Errorf("access-log line %q: remote %q", l, m[2])
 			}
 			logs[eng] = append(logs[eng], strings.Join([]string{"TIME", m[2] + ":PORT", m[4], m[5], m[6], "DURms"}, " "))
+			if len(l) > 400 {
+				t.Errorf("access-log line of %d bytes: the method and target are not cut: %.120s...", len(l), l)
+			}
 		}
 	})
 	want := 0
@@ -715,4 +720,37 @@ func TestEnginesAccessLogAndRequestCount(t *testing.T) {
 			t.Errorf("access-log line %d:\nnet/http %s\nfasthttp %s", i+1, a, b)
 		}
 	}
+}
+
+// TestEnginesErrorLogQuiet: requests a server refuses before the handler
+// (junk, an oversized header line) write nothing to its error log, on
+// either engine (fasthttp logs each by itself; a client could otherwise
+// write to stderr as much as it sends), while the refusal still reaches the
+// client.
+func TestEnginesErrorLogQuiet(t *testing.T) {
+	rig := newEngineRig(t, nil)
+	forEngines(t, func(t *testing.T, eng Engine) {
+		var errs syncBuffer
+		s := serve(t, eng, rig.handler("", nil), ServerConfig{ErrorLog: &errs})
+		for _, raw := range []string{
+			"GARBAGE\r\n\r\n",
+			"GET /ocsp HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("B", 19000) + "\r\n\r\n",
+			"GET /x\x1b[31mRED HTTP/1.1\r\nHost: x\r\n\r\n",
+		} {
+			c := s.dial(t)
+			if _, err := c.Write([]byte(raw)); err != nil {
+				t.Fatal(err)
+			}
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			c.Close()
+			if !strings.HasPrefix(line, "HTTP/1.1 400") {
+				t.Errorf("%q: answered %q, want 400", firstLine(raw), line)
+			}
+		}
+		s.stop(t)
+		if errs.String() != "" {
+			t.Errorf("error log:\n%.600s", errs.String())
+		}
+	})
 }

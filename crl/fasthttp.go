@@ -122,7 +122,13 @@ func (h *Handler) slowFast(ctx *fasthttp.RequestCtx) {
 }
 
 // newAdapted returns h's net/http path as a fasthttp handler.
-func newAdapted(h http.Handler) fasthttp.RequestHandler { return fasthttpadaptor.NewFastHTTPHandler(h) }
+// The request's context there is the RequestCtx, which ends as soon as the
+// server starts to shut down; net/http's does not, so it is detached.
+func newAdapted(h http.Handler) fasthttp.RequestHandler {
+	return fasthttpadaptor.NewFastHTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+	}))
+}
 
 func (h *Handler) answerFast(ctx *fasthttp.RequestCtx, start time.Time, der []byte) {
 	// The request's own context ends when the server shuts down, and a
@@ -183,15 +189,15 @@ func (h *Handler) logFast(ctx *fasthttp.RequestCtx, start time.Time) {
 	}
 	now := h.clk.Now()
 	status, n := ctx.Response.StatusCode(), len(ctx.Response.Body())
-	uri := ctx.Request.Header.RequestURI()
-	if len(uri) > 200 {
+	uri, method := ctx.Request.Header.RequestURI(), ctx.Method()
+	if len(uri) > maxLogURI || len(method) > maxLogMethod {
 		l.line(start, now.Sub(start), &http.Request{RemoteAddr: ctx.RemoteAddr().String(), Method: string(ctx.Method()), RequestURI: string(uri)}, status, n)
 		return
 	}
 	b := l.begin(start)
 	b = appendAddr(b, ctx.RemoteAddr())
 	b = append(b, ' ')
-	b = appendQuoted(b, ctx.Method(), uri)
+	b = appendQuoted(b, method, uri)
 	l.finish(b, status, n, now.Sub(start))
 }
 

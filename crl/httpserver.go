@@ -8,6 +8,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,7 +71,8 @@ type Server struct {
 
 	mu     sync.Mutex
 	ln     net.Listener
-	closed bool // Shutdown was called
+	served chan struct{} // closed when fasthttp's Serve has returned
+	closed bool          // Shutdown was called
 }
 
 // NewServer returns a server for h.
@@ -97,8 +100,9 @@ func NewServer(h *Handler, cfg ServerConfig) (*Server, error) {
 			ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
 			MaxHeaderBytes: MaxHeaderBytes, ErrorLog: log.New(errLog, "", 0)}}, nil
 	}
+	errs := log.New(errLog, "", 0)
 	return &Server{fast: &fasthttp.Server{
-		Handler:      h.ServeFastHTTP,
+		Handler:      recovering(h.ServeFastHTTP, errs),
 		ReadTimeout:  cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout,
 		IdleTimeout:  cfg.IdleTimeout,
@@ -121,26 +125,66 @@ func NewServer(h *Handler, cfg ServerConfig) (*Server, error) {
 		// Keep-alive clients are told to go while the server drains.
 		CloseOnShutdown:       true,
 		SecureErrorLogMessage: true,
-		Logger:                log.New(errLog, "", 0),
+		Logger:                fastLogger{errs},
 		ErrorHandler:          h.fastError,
 	}}, nil
+}
+
+// recovering runs next and, as net/http's server does, turns a panic into
+// the loss of that one connection: the panic and its stack go to errs, the
+// connection is closed without an answer, and the server goes on (fasthttp
+// itself does not recover, so a panic would end the process).
+func recovering(next fasthttp.RequestHandler, errs *log.Logger) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v != http.ErrAbortHandler {
+					buf := make([]byte, 64<<10)
+					errs.Printf("http: panic serving %v: %v\n%s", ctx.RemoteAddr(), v, buf[:runtime.Stack(buf, false)])
+				}
+				ctx.Response.Reset()
+				ctx.SetConnectionClose()
+				ctx.Conn().Close()
+			}
+		}()
+		next(ctx)
+	}
+}
+
+// fastLogger passes on fasthttp's log lines but those about one connection
+// ("error when serving connection ...": a malformed request, which the
+// client has already been answered 400 for, or a reset): net/http logs
+// nothing for them, and a client could otherwise write as much to stderr as
+// it sends. What remains (accept errors, the connection limit) is cut at
+// 300 bytes.
+type fastLogger struct{ l *log.Logger }
+
+func (f fastLogger) Printf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if strings.HasPrefix(msg, "error when serving connection") {
+		return
+	}
+	if len(msg) > 300 {
+		msg = msg[:300] + "..."
+	}
+	f.l.Print(msg)
 }
 
 // Serve accepts connections on ln until Shutdown; it returns nil after
 // Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	if s.fast != nil {
-		// fasthttp's Shutdown does nothing before Serve has registered its
-		// listener: closing the listener here covers that window.
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			ln.Close()
 			return nil
 		}
-		s.ln = ln
+		served := make(chan struct{})
+		s.ln, s.served = ln, served
 		s.mu.Unlock()
 		err := s.fast.Serve(ln)
+		close(served)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.closed {
@@ -157,16 +201,29 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting, lets requests in progress finish, closes idle
 // connections and returns when all are closed or ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if s.fast != nil {
-		s.mu.Lock()
-		s.closed = true
-		ln := s.ln
-		s.mu.Unlock()
-		err := s.fast.ShutdownWithContext(ctx)
-		if ln != nil {
-			ln.Close() // already closed unless Serve had not registered it yet
-		}
-		return err
+	if s.fast == nil {
+		return s.std.Shutdown(ctx)
 	}
-	return s.std.Shutdown(ctx)
+	s.mu.Lock()
+	s.closed = true
+	ln, served := s.ln, s.served
+	s.mu.Unlock()
+	if ln == nil {
+		return nil // Serve has not run; if it does, it returns at once
+	}
+	// fasthttp's Shutdown does nothing to a listener its Serve has not
+	// registered yet, and Serve may be just about to: so the listener is
+	// closed first, and fasthttp is asked to drain only once its Serve has
+	// returned (and so had registered every connection it accepted).
+	ln.Close()
+	select {
+	case <-served:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	err := s.fast.ShutdownWithContext(ctx)
+	if errors.Is(err, net.ErrClosed) {
+		err = nil // the listener closed above
+	}
+	return err
 }

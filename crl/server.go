@@ -449,9 +449,13 @@ func newAccessLog(w io.Writer) *accessLog {
 	return l
 }
 
+// The method and request target in an access-log line come from the client:
+// they are cut at these lengths.
+const maxLogMethod, maxLogURI = 32, 200
+
 // line writes `TIME REMOTE "METHOD URI" STATUS BYTES DURATIONms`, built
 // with appends under the lock (no fmt, no per-request garbage). URI is the
-// request target as the client sent it, cut at 200 bytes.
+// request target as the client sent it.
 func (l *accessLog) line(start time.Time, d time.Duration, r *http.Request, status, n int) {
 	uri := r.RequestURI
 	if uri == "" {
@@ -460,7 +464,7 @@ func (l *accessLog) line(start time.Time, d time.Duration, r *http.Request, stat
 	b := l.begin(start)
 	b = append(b, r.RemoteAddr...)
 	b = append(b, ' ')
-	b = appendQuoted(b, r.Method, truncate(uri, 200))
+	b = appendQuoted(b, truncate(r.Method, maxLogMethod), truncate(uri, maxLogURI))
 	l.finish(b, status, n, d)
 }
 
