@@ -4,7 +4,8 @@
 #            written to a file as in production), default engine (fasthttp)
 #   cmgstd   the same lab served by cmgpki serve --engine net/http
 #   nginx    the same response bytes as a static file (sendfile on,
-#            keepalive_requests 100000, one worker, access log off)
+#            keepalive_requests 100000, open_file_cache so the file is not
+#            opened per request, one worker, access log off)
 #   bare     a bare net/http handler returning the same bytes (bench/barehttp:
 #            the net/http floor, same server timeouts as cmgpki serve)
 # Every target's answer is checked with openssl (signature, chain, status good)
@@ -81,7 +82,7 @@ chmod 755 "$N"; mkdir -p "$N/logs" "$N/static"; cp "$W/resp.der" "$N/static/resp
 cat > "$N/nginx.conf" <<NGX
 worker_processes 1; daemon off; error_log $N/logs/error.log; pid $N/nginx.pid;
 events { worker_connections 1024; }
-http { access_log off; sendfile on; keepalive_requests 100000;
+http { access_log off; sendfile on; keepalive_requests 100000; open_file_cache max=16 inactive=60s;
   server { listen 127.0.0.1:$P_NGX;
     root $N/static;
     location / { default_type application/ocsp-response; try_files /resp.der =404; } } }
@@ -151,6 +152,7 @@ awk -F'\t' -v rounds="$ROUNDS" '
     ratio("cmgstd GET", "nginx GET", "cmgstd / nginx (GET)", "")
     ratio("bare GET", "nginx GET", "bare net/http / nginx (GET)", "")
     printf "median p99 at c=%d: cmgpki GET %.2f ms, POST %.2f ms; cmgstd GET %.2f ms, POST %.2f ms   target < 5 ms\n", '"$C"', medp99("cmgpki GET"), medp99("cmgpki POST"), medp99("cmgstd GET"), medp99("cmgstd POST")
+    printf "median p99 at c=%d: nginx GET %.2f ms; bare GET %.2f ms, POST %.2f ms\n", '"$C"', medp99("nginx GET"), medp99("bare GET"), medp99("bare POST")
     printf "errors and non-2xx/3xx answers: cmgpki %d, cmgstd %d, nginx %d, bare %d   target 0\n", err["cmgpki"], err["cmgstd"], err["nginx"], err["bare"]
   }' "$results"
 echo "# access-log lines written: cmgpki $(wc -l < "$W/cmgpki.log"), cmgstd $(wc -l < "$W/cmgstd.log")"

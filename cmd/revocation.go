@@ -299,7 +299,7 @@ a newer CRL signed by "cmgpki crl" is served (and is on disk) within --poll.
 The listener is opened first: a server that cannot listen writes nothing.
 Each request is logged on stderr. SIGINT or SIGTERM shuts down gracefully.
 The HTTP server is fasthttp by default (OCSP answered without net/http's
-per-request cost: 1.3-1.7x its throughput, see bench/ocsp.sh); --engine
+per-request cost: 1.5-1.7x its throughput, see bench/ocsp.sh); --engine
 net/http serves the same answers with Go's standard server.
 
 The certificates carry the lab's base URL; --listen must be where that URL
