@@ -17,10 +17,13 @@ func init() {
 	certRules.Register(lint.Rule[Subject]{
 		Meta: lint.Meta{
 			Name:        "e_key_usage_missing",
-			Description: "the certificate must carry every key usage bit its role's requirement cites",
+			Description: "the certificate must carry every key usage bit its role's requirement cites (a client certificate without them is not selected: the connection point filters on digital signature first)",
 			Citation:    lint.Cite(lint.SrcPKIReq, "Client certificates: Key Usage Digital Signature and Key Encipherment (0xa0)"),
 			Fix:         "ask your CA for a certificate with the role's Key Usage (clients: digitalSignature, keyEncipherment; CAs: keyCertSign, cRLSign)",
-			WinError:    lint.WrongUsage,
+			// No Windows error: the documented effect of a missing bit is
+			// that the certificate is not selected (the connection point's
+			// "Filtered cert count with digital signature", F17), not a
+			// CryptoAPI chain status; CERT_E_WRONG_USAGE is the EKU's.
 		},
 		Applies: func(s Subject) bool { return !s.Profile.KeyUsage.Omit },
 		Check: func(s Subject, _ lint.Env) lint.Outcome {
