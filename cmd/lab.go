@@ -182,25 +182,7 @@ Arguments:
   cmgpki lab create --out fixtures --reproducible --keys .keys --not-before 2026-01-01T00:00:00Z
   CMGPKI_PFX_PASSWORD=secret cmgpki lab create --out lab4 --pfx-format modern`,
 		Args: noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := outputFormat(o.output); err != nil {
-				return err
-			}
-			spec, err := o.specFrom(c)
-			if err != nil {
-				return err
-			}
-			opts, err := o.options(f, c)
-			if err != nil {
-				return err
-			}
-			// A new lab has no store: it is created, and imports the manifest, on first use.
-			m, err := ca.CreateLab(c.Context(), spec, opts)
-			if err != nil {
-				return withTemplateFile(err, o.template)
-			}
-			return renderLab(f, o.out, m, o.output, true)
-		},
+		RunE: func(c *cobra.Command, _ []string) error { return o.create(f, c, nil, true) },
 	}
 	o.register(create, true)
 	c.AddCommand(create)
@@ -225,29 +207,37 @@ The WPJ CA is RSA, as Entra's MS-Organization-Access CA is: with an EC
   cmgpki ca init --out pki-ca --base-url http://pki.contoso.com`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := outputFormat(o.output); err != nil {
-				return err
-			}
-			spec, err := o.specFrom(c)
-			if err != nil {
-				return err
-			}
-			spec.CAOnly, spec.NoWPJCA = true, o.noWPJ
-			opts, err := o.options(f, c)
-			if err != nil {
-				return err
-			}
-			// A new lab has no store: it is created, and imports the manifest, on first use.
-			m, err := ca.CreateLab(c.Context(), spec, opts)
-			if err != nil {
-				return withTemplateFile(err, o.template)
-			}
-			return renderLab(f, o.out, m, o.output, false)
+			return o.create(f, c, func(spec *ca.LabSpec) { spec.CAOnly, spec.NoWPJCA = true, o.noWPJ }, false)
 		},
 	}
 	o.register(init, false)
 	c.AddCommand(init)
 	return c
+}
+
+// create makes the lab the flags describe (adjust, when set, changes the
+// spec first) and renders it; full lists the leaves too.
+func (o *labFlags) create(f *Factory, c *cobra.Command, adjust func(*ca.LabSpec), full bool) error {
+	if err := outputFormat(o.output); err != nil {
+		return err
+	}
+	spec, err := o.specFrom(c)
+	if err != nil {
+		return err
+	}
+	if adjust != nil {
+		adjust(spec)
+	}
+	opts, err := o.options(f, c)
+	if err != nil {
+		return err
+	}
+	// A new lab has no store: it is created, and imports the manifest, on first use.
+	m, err := ca.CreateLab(c.Context(), spec, opts)
+	if err != nil {
+		return withTemplateFile(err, o.template)
+	}
+	return renderLab(f, o.out, m, o.output, full)
 }
 
 func renderLab(f *Factory, dir string, m *lab.Manifest, output string, full bool) error {
