@@ -284,13 +284,7 @@ func (s *PostgresStore) get(ctx context.Context, q pgQuerier, issuer string, ser
 	if err != nil {
 		return Record{}, err
 	}
-	switch len(found) {
-	case 0:
-		return Record{}, fmt.Errorf("serial %s: %w", SerialHex(serial), ErrNotFound)
-	case 1:
-		return found[0], nil
-	}
-	return Record{}, fmt.Errorf("crl: serial %s is issued by several CAs (%s, %s); name the issuer", SerialHex(serial), found[0].Issuer, found[1].Issuer)
+	return onlyRecord(found, serial)
 }
 
 // Get returns one record.

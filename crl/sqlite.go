@@ -189,13 +189,7 @@ func (s *SQLiteStore) get(ctx context.Context, q interface {
 	if err := rows.Err(); err != nil {
 		return Record{}, fmt.Errorf("crl: store: %w", err)
 	}
-	switch len(found) {
-	case 0:
-		return Record{}, fmt.Errorf("serial %s: %w", SerialHex(serial), ErrNotFound)
-	case 1:
-		return found[0], nil
-	}
-	return Record{}, fmt.Errorf("crl: serial %s is issued by several CAs (%s, %s); name the issuer", SerialHex(serial), found[0].Issuer, found[1].Issuer)
+	return onlyRecord(found, serial)
 }
 
 // Get returns one record.

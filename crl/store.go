@@ -143,3 +143,16 @@ func ReasonName(r int) string {
 	}
 	return fmt.Sprintf("reason(%d)", r)
 }
+
+// onlyRecord is the one record a lookup by serial found: ErrNotFound for
+// none, and an error naming two issuers when no issuer was given and
+// several CAs issued that serial.
+func onlyRecord(found []Record, serial *big.Int) (Record, error) {
+	switch len(found) {
+	case 0:
+		return Record{}, fmt.Errorf("serial %s: %w", SerialHex(serial), ErrNotFound)
+	case 1:
+		return found[0], nil
+	}
+	return Record{}, fmt.Errorf("crl: serial %s is issued by several CAs (%s, %s); name the issuer", SerialHex(serial), found[0].Issuer, found[1].Issuer)
+}
