@@ -288,13 +288,6 @@ func selfCA(t testing.TB, cn string, key crypto.Signer, parent *x509.Certificate
 	if parent == nil {
 		parent, parentKey = tpl, key
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, parent, key.Public(), parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := pkitest.Certificate(t, tpl, parent, key.Public(), parentKey)
 	return c
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmgpki/cmgpki/internal/pkitest"
 	"github.com/cmgpki/cmgpki/lint"
 )
 
@@ -29,14 +30,7 @@ func thirdPartyCert(t *testing.T, role Role, mutate func(*x509.Certificate), key
 		t.Fatal(err)
 	}
 	mutate(tpl)
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := pkitest.Certificate(t, tpl, tpl, key.Public(), key)
 	return c
 }
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmgpki/cmgpki/internal/pkitest"
 	"github.com/cmgpki/cmgpki/lint"
 )
 
@@ -85,14 +86,7 @@ func sign(t *testing.T, tpl *x509.Certificate, key crypto.Signer) *x509.Certific
 		// A device certificate is issued by MS-Organization-Access.
 		parent = &x509.Certificate{Subject: pkix.Name{CommonName: "MS-Organization-Access"}, SubjectKeyId: []byte{1}}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, parent, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := pkitest.Certificate(t, tpl, parent, key.Public(), key)
 	return c
 }
 

@@ -55,14 +55,7 @@ func issue(t *testing.T, tmpl *x509.Certificate, parent *node, key crypto.Signer
 	if parent != nil {
 		pc, pk = parent.cert, parent.key
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, pc, key.Public(), pk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := pkitest.Certificate(t, tmpl, pc, key.Public(), pk)
 	return &node{c, key}
 }
 

@@ -59,14 +59,7 @@ func mkCert(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, 
 	if parent == nil {
 		parent = tmpl
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := pkitest.Certificate(t, tmpl, parent, pub, signer)
 	return c
 }
 

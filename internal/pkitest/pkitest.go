@@ -12,6 +12,8 @@
 package pkitest
 
 import (
+	"crypto/rand"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"os/exec"
@@ -162,4 +164,19 @@ func CheckTimeArgs(args []string) error {
 		}
 	}
 	return nil
+}
+
+// Certificate signs tpl with signer under parent (x509.CreateCertificate
+// with crypto/rand) and returns it parsed; any error fails t.
+func Certificate(t testing.TB, tpl, parent *x509.Certificate, pub, signer any) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tpl, parent, pub, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
