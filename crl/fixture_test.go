@@ -3,7 +3,6 @@ package crl
 import (
 	"context"
 	"crypto/x509"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,32 +97,11 @@ func (fx *fixture) serverWith(t testing.TB, eng Engine) (*liveServer, *Handler, 
 	return startServer(t, h, ServerConfig{Engine: eng}), h, u, resp
 }
 
-// startServer serves h on a loopback port until the test ends; the
-// shutdown must finish in time and Serve must return nil.
+// startServer serves h on a loopback port until the test ends (see serve
+// in engine_test.go).
 func startServer(t testing.TB, h *Handler, cfg ServerConfig) *liveServer {
 	t.Helper()
-	srv, err := NewServer(h, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("%s: Shutdown: %v", cfg.Engine, err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("%s: Serve: %v", cfg.Engine, err)
-		}
-		h.Close()
-	})
-	return &liveServer{URL: "http://" + ln.Addr().String()}
+	return &liveServer{URL: "http://" + serve(t, cfg.Engine, h, cfg).addr}
 }
 
 // forEngines runs f as a subtest for each engine.
