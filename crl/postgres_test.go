@@ -38,6 +38,22 @@ func pgDB(t *testing.T) (*pgtest.Cluster, string) {
 	return c, c.DSN(c.NewDB(t))
 }
 
+// pgPair opens two stores on one new database, as two serve instances
+// would; both close when the test ends.
+func pgPair(t *testing.T) (a, b *PostgresStore) {
+	t.Helper()
+	_, dsn := pgDB(t)
+	for _, s := range []**PostgresStore{&a, &b} {
+		st, err := OpenPostgres(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		*s = st
+	}
+	return a, b
+}
+
 // TestPostgresNewerSchemaRefused: a database written by a newer cmgpki is
 // refused, and an open of a current one migrates nothing.
 func TestPostgresNewerSchemaRefused(t *testing.T) {
@@ -93,17 +109,7 @@ func TestPostgresConcurrentFirstOpen(t *testing.T) {
 // until it lets go.
 func TestPostgresInstancesAgree(t *testing.T) {
 	ctx := context.Background()
-	_, dsn := pgDB(t)
-	a, err := OpenPostgres(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := OpenPostgres(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := pgPair(t)
 	const n = 30
 	var recs []Record
 	for i := 1; i <= n; i++ {
@@ -254,17 +260,7 @@ func TestPostgresUnavailable(t *testing.T) {
 // number is drawn by the instance that may not sign.
 func TestPostgresOneSignerOthersAdopt(t *testing.T) {
 	ctx := context.Background()
-	_, dsn := pgDB(t)
-	a, err := OpenPostgres(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := OpenPostgres(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := pgPair(t)
 	fx := newFixture(t, "", a, &labSpecNoLeaves)
 	may := func(s *PostgresStore) func(context.Context) bool {
 		return func(ctx context.Context) bool { ok, err := s.TrySigning(ctx); return ok && err == nil }
