@@ -12,7 +12,6 @@ import (
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
-	"golang.org/x/crypto/ocsp"
 
 	"github.com/cmgpki/cmgpki/internal/layout"
 )
@@ -29,7 +28,6 @@ import (
 // here as it does, unlogged and uncounted. FuzzServingPaths checks that
 // both paths give the same answers.
 func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
-	start := h.clk.Now()
 	if !ctx.Request.Header.IsHTTP11() {
 		// fasthttp's parser takes any HTTP/d.d; net/http's server refuses a
 		// major version other than 1 before the handler.
@@ -54,19 +52,17 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	if i := bytes.IndexByte(p, '?'); i >= 0 {
 		p = p[:i]
 	}
-	if h.basePath != "" {
-		if len(p) <= len(h.basePath) || string(p[:len(h.basePath)]) != h.basePath || p[len(h.basePath)] != '/' {
-			h.slowFast(ctx)
-			return
-		}
-		p = p[len(h.basePath):]
+	p, ok := trimBase(p, h.basePath)
+	if !ok {
+		h.slowFast(ctx)
+		return
 	}
 	const prefix = layout.OCSPPath + "/"
 	switch {
 	case ctx.IsPost() && (string(p) == layout.OCSPPath || string(p) == prefix):
 		// fasthttp has read the body, within Server.MaxRequestBodySize
 		// (413 above it, as net/http's MaxBytesReader).
-		h.answerFast(ctx, start, ctx.PostBody())
+		h.answerFast(ctx, ctx.PostBody())
 	case (ctx.IsGet() || ctx.IsHead()) && len(p) > len(prefix) && string(p[:len(prefix)]) == prefix && len(p)-len(prefix) <= 2*MaxRequestBytes:
 		der, ok := decodeGetPath(p[len(prefix):])
 		if !ok {
@@ -75,7 +71,7 @@ func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 			h.slowFast(ctx)
 			return
 		}
-		h.answerFast(ctx, start, der)
+		h.answerFast(ctx, der)
 	default:
 		h.slowFast(ctx)
 	}
@@ -130,19 +126,13 @@ func newAdapted(h http.Handler) fasthttp.RequestHandler {
 	}))
 }
 
-func (h *Handler) answerFast(ctx *fasthttp.RequestCtx, start time.Time, der []byte) {
+func (h *Handler) answerFast(ctx *fasthttp.RequestCtx, der []byte) {
+	start := h.clk.Now()
 	// The request's own context ends when the server shuts down, and a
 	// response signed on first request should still be answered then.
 	resp, err := h.responder.Respond(context.Background(), der)
-	switch {
-	case errors.Is(err, ErrMalformed):
-		h.ocspErrorFast(ctx, start, ocsp.MalformedRequestErrorResponse)
-		return
-	case errors.Is(err, ErrUnauthorized):
-		h.ocspErrorFast(ctx, start, ocsp.UnauthorizedErrorResponse)
-		return
-	case err != nil:
-		h.ocspErrorFast(ctx, start, ocsp.InternalErrorErrorResponse)
+	if err != nil {
+		h.ocspErrorFast(ctx, start, ocspErrorResponse(err))
 		return
 	}
 	rh := &ctx.Response.Header

@@ -159,13 +159,34 @@ func truncate(s string, n int) string {
 	return s
 }
 
+// trimBase cuts the base path off p (a request path as sent); false when
+// p is not below it. Both serving paths route with it.
+func trimBase[S string | []byte](p S, base string) (S, bool) {
+	if base == "" {
+		return p, true
+	}
+	if len(p) <= len(base) || string(p[:len(base)]) != base || p[len(base)] != '/' {
+		return p, false
+	}
+	return p[len(base):], true
+}
+
+// ocspErrorResponse is the unsigned OCSP answer to a Respond error.
+func ocspErrorResponse(err error) []byte {
+	switch {
+	case errors.Is(err, ErrMalformed):
+		return ocsp.MalformedRequestErrorResponse
+	case errors.Is(err, ErrUnauthorized):
+		return ocsp.UnauthorizedErrorResponse
+	}
+	return ocsp.InternalErrorErrorResponse
+}
+
 func (h *Handler) route(w http.ResponseWriter, r *http.Request, p string) {
-	if h.basePath != "" {
-		if !strings.HasPrefix(p, h.basePath+"/") {
-			http.NotFound(w, r)
-			return
-		}
-		p = p[len(h.basePath):]
+	p, ok := trimBase(p, h.basePath)
+	if !ok {
+		http.NotFound(w, r)
+		return
 	}
 	switch {
 	case p == layout.OCSPPath || (p == layout.OCSPPath+"/" && r.Method == http.MethodPost):
@@ -336,15 +357,8 @@ func unhex(c byte) byte {
 
 func (h *Handler) answer(w http.ResponseWriter, r *http.Request, der []byte) {
 	resp, err := h.responder.Respond(r.Context(), der)
-	switch {
-	case errors.Is(err, ErrMalformed):
-		h.ocspError(w, ocsp.MalformedRequestErrorResponse)
-		return
-	case errors.Is(err, ErrUnauthorized):
-		h.ocspError(w, ocsp.UnauthorizedErrorResponse)
-		return
-	case err != nil:
-		h.ocspError(w, ocsp.InternalErrorErrorResponse)
+	if err != nil {
+		h.ocspError(w, ocspErrorResponse(err))
 		return
 	}
 	// Header values were formatted when the response was signed; only

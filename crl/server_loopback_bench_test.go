@@ -15,7 +15,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // BenchmarkServeOCSPLoopback serves repeated RFC 5019 GETs over keep-alive
@@ -45,8 +44,9 @@ func BenchmarkServeOCSPLoopback(b *testing.B) {
 	})
 	std := func(h http.Handler) func(net.Listener) func() {
 		return func(ln net.Listener) func() {
-			srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-				WriteTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
+			// As NewServer configures EngineStd (h is not always a *Handler here).
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: DefaultReadHeaderTimeout, ReadTimeout: DefaultReadTimeout,
+				WriteTimeout: DefaultWriteTimeout, IdleTimeout: DefaultIdleTimeout, MaxHeaderBytes: MaxHeaderBytes}
 			go srv.Serve(ln)
 			return func() { srv.Close() }
 		}
