@@ -91,16 +91,15 @@ func NewServer(h *Handler, cfg ServerConfig) (*Server, error) {
 	def(&cfg.ReadTimeout, DefaultReadTimeout)
 	def(&cfg.WriteTimeout, DefaultWriteTimeout)
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
-	errLog := cfg.ErrorLog
-	if errLog == nil {
-		errLog = io.Discard
+	if cfg.ErrorLog == nil {
+		cfg.ErrorLog = io.Discard
 	}
+	errs := log.New(cfg.ErrorLog, "", 0)
 	if cfg.Engine == EngineStd {
 		return &Server{std: &http.Server{Handler: h, ReadHeaderTimeout: min(DefaultReadHeaderTimeout, cfg.ReadTimeout),
 			ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
-			MaxHeaderBytes: MaxHeaderBytes, ErrorLog: log.New(errLog, "", 0)}}, nil
+			MaxHeaderBytes: MaxHeaderBytes, ErrorLog: errs}}, nil
 	}
-	errs := log.New(errLog, "", 0)
 	return &Server{fast: &fasthttp.Server{
 		Handler:      recovering(h.ServeFastHTTP, errs),
 		ReadTimeout:  cfg.ReadTimeout,
